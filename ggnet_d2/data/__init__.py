@@ -1,1 +1,28 @@
+"""GGNet's data: HOI dataset loading/registration, the HOIDatasetMapper and its dense targets.
 
+Importing this package registers the built-in datasets (hico_det_train/test, vcoco_trainval/test) lazily under
+``$DETECTRON2_DATASETS`` (default ``datasets/``).
+"""
+from pathlib import Path
+
+from .datasets import (
+    BadRecordError,
+    configure_hoi_datasets,
+    load_hico_det_instances,
+    load_hoi_json,
+    register_all_builtin_hoi,
+    register_hoi_json,
+)
+from .dataset_mapper import HOIDatasetMapper
+from .transforms import build_hoi_test_augmentation, build_hoi_train_augmentation
+
+__all__ = [
+    "BadRecordError", "configure_hoi_datasets", "load_hico_det_instances", "load_hoi_json", "register_hoi_json",
+    "HOIDatasetMapper", "build_hoi_test_augmentation", "build_hoi_train_augmentation",
+]
+
+register_all_builtin_hoi()
+
+# The synthetic dataset is written by another part of the project; register it when present.
+if (Path(__file__).parent / "datasets" / "synthetic_hoi.py").is_file():
+    from .datasets import synthetic_hoi  # noqa: F401

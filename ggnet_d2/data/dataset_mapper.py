@@ -1,0 +1,120 @@
+"""HOIDatasetMapper: dataset dict -> network input and GGNet training targets (docs/interfaces.md)."""
+import copy
+import logging
+
+import numpy as np
+import torch
+from detectron2.config import configurable
+from detectron2.data import MetadataCatalog
+from detectron2.data import detection_utils as utils
+from detectron2.data import transforms as T
+
+from .targets import build_ggnet_targets
+from .transforms import build_hoi_test_augmentation, build_hoi_train_augmentation
+
+__all__ = ["HOIDatasetMapper"]
+
+logger = logging.getLogger(__name__)
+
+
+class HOIDatasetMapper:
+    """Reads the image, augments it with its boxes, and (train) builds ``"ggnet_targets"`` at the output stride.
+
+    Output: the dataset dict plus ``"image"`` (uint8 tensor (3, H, W) in ``image_format``); train mode adds
+    ``"ggnet_targets"`` (dict of tensors, keys/shapes in docs/interfaces.md, Ho = H / stride). Test mode resizes with
+    the longer side TEST_SIZE and builds no targets. Boxes are transformed with the image (input pixels), then divided
+    by the stride (feature-map pixels).
+    """
+
+    @configurable
+    def __init__(self, is_train=True, *, augmentations, image_format="BGR", num_classes=80, num_verbs=117,
+                 valid_verb_object=None, output_stride=4, max_objects=128, max_hois=64, min_overlap=0.7,
+                 hna_radius=3):
+        """
+        Args:
+            is_train (bool): build targets.
+            augmentations (list[T.Augmentation]).
+            image_format (str): detectron2 image format ("BGR").
+            num_classes, num_verbs (int): C and V.
+            valid_verb_object (np.ndarray bool (V, C) | None): for HNA negatives (none when None).
+            output_stride (int), max_objects, max_hois (int), min_overlap (float), hna_radius (int): see targets.
+
+        Raises:
+            ValueError: if ``valid_verb_object`` is not (num_verbs, num_classes).
+        """
+        if valid_verb_object is not None:
+            valid_verb_object = np.asarray(valid_verb_object, dtype=bool)
+            if valid_verb_object.shape != (num_verbs, num_classes):
+                raise ValueError(f"valid_verb_object has shape {valid_verb_object.shape}, expected "
+                                 f"({num_verbs}, {num_classes}) (verbs, objects)")
+        self.is_train = is_train
+        self.augmentations = T.AugmentationList(augmentations)
+        self.image_format = image_format
+        self.num_classes, self.num_verbs = num_classes, num_verbs
+        self.valid_verb_object = valid_verb_object
+        self.output_stride = output_stride
+        self.max_objects, self.max_hois = max_objects, max_hois
+        self.min_overlap, self.hna_radius = min_overlap, hna_radius
+        logger.info(f"HOIDatasetMapper ({'train' if is_train else 'test'}): {augmentations}")
+
+    @classmethod
+    def from_config(cls, cfg, is_train=True, **overrides):
+        """Read cfg (INPUT.GGNET.*, MODEL.GGNET.*) and, for train, ``MetadataCatalog.get(cfg.DATASETS.TRAIN[0])``.
+
+        ``overrides`` (any ``__init__`` keyword) win over both. Raises ValueError if the training metadata's class or
+        verb count disagrees with MODEL.GGNET.NUM_CLASSES / NUM_VERBS.
+        """
+        g = cfg.INPUT.GGNET
+        args = {
+            "is_train": is_train,
+            "augmentations": build_hoi_train_augmentation(cfg) if is_train else build_hoi_test_augmentation(cfg),
+            "image_format": cfg.INPUT.FORMAT,
+            "num_classes": cfg.MODEL.GGNET.NUM_CLASSES,
+            "num_verbs": cfg.MODEL.GGNET.NUM_VERBS,
+            "output_stride": cfg.MODEL.GGNET.OUTPUT_STRIDE,
+            "max_objects": g.MAX_OBJECTS,
+            "max_hois": g.MAX_HOIS,
+            "min_overlap": g.MIN_OVERLAP,
+            "hna_radius": g.HNA_RADIUS,
+        }
+        if is_train and len(cfg.DATASETS.TRAIN) and "valid_verb_object" not in overrides:
+            name = cfg.DATASETS.TRAIN[0]
+            meta = MetadataCatalog.get(name)
+            valid = meta.get("valid_verb_object", None)
+            if valid is not None:
+                valid = np.asarray(valid, dtype=bool)
+                if valid.shape != (args["num_verbs"], args["num_classes"]) and not (
+                        "num_verbs" in overrides and "num_classes" in overrides):
+                    raise ValueError(f"dataset {name} has {valid.shape[0]} verbs x {valid.shape[1]} objects but "
+                                     f"MODEL.GGNET.NUM_VERBS/NUM_CLASSES are {args['num_verbs']}/"
+                                     f"{args['num_classes']}")
+                args["valid_verb_object"] = valid
+        args.update(overrides)
+        return args
+
+    def __call__(self, dataset_dict):
+        """Map one dataset dict (docs/interfaces.md) to the model input; see the class docstring."""
+        d = copy.deepcopy(dataset_dict)
+        image = utils.read_image(d["file_name"], format=self.image_format)
+        utils.check_image_size(d, image)
+        aug_input = T.AugInput(image)
+        transforms = self.augmentations(aug_input)
+        image = aug_input.image
+        d["image"] = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
+        if self.is_train:
+            d["ggnet_targets"] = self.targets_for(d, transforms, image.shape[:2])
+        return d
+
+    def targets_for(self, dataset_dict, transforms, image_size):
+        """Targets (dict of tensors) of one dataset dict after ``transforms``; ``image_size`` = (H, W) input pixels."""
+        anns = dataset_dict.get("annotations", [])
+        boxes = np.array([a["bbox"] for a in anns], dtype=np.float32).reshape(-1, 4)
+        if len(boxes):
+            boxes = transforms.apply_box(boxes)
+        classes = np.array([a["category_id"] for a in anns], dtype=np.int64)
+        hois = [(h["subject_id"], h["object_id"], h["verb_id"]) for h in dataset_dict.get("hoi_annotations", [])]
+        s = self.output_stride
+        t = build_ggnet_targets(boxes / s, classes, hois, self.num_classes, self.num_verbs,
+                                (image_size[0] // s, image_size[1] // s), self.valid_verb_object,
+                                self.max_objects, self.max_hois, self.min_overlap, self.hna_radius)
+        return {k: torch.from_numpy(v) for k, v in t.items()}

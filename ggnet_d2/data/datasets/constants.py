@@ -1,0 +1,141 @@
+"""Class-name lists and id spaces of the public HOI datasets (names only; all statistics come from the data).
+
+- HICO-DET (Chao et al., WACV 2018): 80 COCO object categories, written as in HICO-DET's ``list_action`` (underscores),
+  listed here in COCO's order so that contiguous id 0 is "person"; 117 verbs in HICO-DET's official (alphabetical) order,
+  whose 1-based position is the verb id of the PPDM/GGNet JSON files.
+- COCO's 91-id space: the object ids of the PPDM/GGNet HICO-DET and V-COCO JSON files (80 used).
+- V-COCO (Gupta & Malik 2015) as released by the PPDM authors: action-role verbs with PPDM's ids; PPDM trains and
+  evaluates the 25 ids of ``VCOCO_PPDM_VERB_IDS`` (agent-only actions excluded).
+- HICO-DET's 600 HOI class names (``HICO_HOI_LIST``) in the order of its official ``list_action``; rare/non-rare
+  splits are not listed here, they are counted from training data.
+"""
+
+COCO_THING_DATASET_IDS = (
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28, 31, 32, 33, 34,
+    35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
+    64, 65, 67, 70, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 84, 85, 86, 87, 88, 89, 90,
+)
+
+HICO_OBJECTS_COCO_ORDER = (
+    "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic_light",
+    "fire_hydrant", "stop_sign", "parking_meter", "bench", "bird", "cat", "dog", "horse", "sheep", "cow", "elephant",
+    "bear", "zebra", "giraffe", "backpack", "umbrella", "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard",
+    "sports_ball", "kite", "baseball_bat", "baseball_glove", "skateboard", "surfboard", "tennis_racket", "bottle",
+    "wine_glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple", "sandwich", "orange", "broccoli",
+    "carrot", "hot_dog", "pizza", "donut", "cake", "chair", "couch", "potted_plant", "bed", "dining_table", "toilet",
+    "tv", "laptop", "mouse", "remote", "keyboard", "cell_phone", "microwave", "oven", "toaster", "sink",
+    "refrigerator", "book", "clock", "vase", "scissors", "teddy_bear", "hair_drier", "toothbrush",
+)
+
+HICO_VERBS = (
+    "adjust", "assemble", "block", "blow", "board", "break", "brush_with", "buy", "carry", "catch", "chase", "check",
+    "clean", "control", "cook", "cut", "cut_with", "direct", "drag", "dribble", "drink_with", "drive", "dry", "eat",
+    "eat_at", "exit", "feed", "fill", "flip", "flush", "fly", "greet", "grind", "groom", "herd", "hit", "hold",
+    "hop_on", "hose", "hug", "hunt", "inspect", "install", "jump", "kick", "kiss", "lasso", "launch", "lick",
+    "lie_on", "lift", "light", "load", "lose", "make", "milk", "move", "no_interaction", "open", "operate", "pack",
+    "paint", "park", "pay", "peel", "pet", "pick", "pick_up", "point", "pour", "pull", "push", "race", "read",
+    "release", "repair", "ride", "row", "run", "sail", "scratch", "serve", "set", "shear", "sign", "sip", "sit_at",
+    "sit_on", "slide", "smell", "spin", "squeeze", "stab", "stand_on", "stand_under", "stick", "stir", "stop_at",
+    "straddle", "swing", "tag", "talk_on", "teach", "text_on", "throw", "tie", "toast", "train", "turn", "type_on",
+    "walk", "wash", "watch", "wave", "wear", "wield", "zip",
+)
+
+# PPDM's V-COCO verb ids (the "category_id" of trainval_vcoco.json / test_vcoco.json hoi_annotation) and their
+# action_role names; tools/convert_vcoco.py writes the same ids.
+VCOCO_PPDM_VERB_NAMES = {
+    0: "surf_instr", 1: "ski_instr", 2: "cut_instr", 3: "walk", 4: "cut_obj", 5: "ride_instr",
+    6: "talk_on_phone_instr", 7: "kick_obj", 8: "work_on_computer_instr", 9: "eat_obj", 10: "sit_instr",
+    11: "jump_instr", 12: "lay_instr", 13: "drink_instr", 14: "carry_obj", 15: "throw_obj", 16: "eat_instr",
+    17: "smile", 18: "look_obj", 19: "hit_instr", 20: "hit_obj", 21: "snowboard_instr", 22: "run",
+    23: "point_instr", 24: "read_obj", 25: "hold_obj", 26: "skateboard_instr", 27: "stand", 28: "catch_obj",
+}
+VCOCO_PPDM_VERB_IDS = (0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 23, 24, 25, 26, 28)
+
+HOIW_OBJECTS = ("person", "cellphone", "cigarette", "drink", "food", "bike", "motorbike", "horse", "ball",
+                "computer", "document")
+HOIW_VERBS = ("smoke", "call", "play_cellphone", "eat", "drink", "ride", "hold", "kick", "read", "play_computer")
+
+# HICO-DET's 600 HOI classes in the official order of its list_action: (object, verbs of that object in order).
+HICO_HOI_LIST = (
+    ("airplane", "board direct exit fly inspect load ride sit_on wash no_interaction"),
+    ("bicycle", "carry hold inspect jump hop_on park push repair ride sit_on straddle walk wash no_interaction"),
+    ("bird", "chase feed hold pet release watch no_interaction"),
+    ("boat", "board drive exit inspect jump launch repair ride row sail sit_on stand_on tie wash no_interaction"),
+    ("bottle", "carry drink_with hold inspect lick open pour no_interaction"),
+    ("bus", "board direct drive exit inspect load ride sit_on wash wave no_interaction"),
+    ("car", "board direct drive hose inspect jump load park ride wash no_interaction"),
+    ("cat", "dry feed hold hug kiss pet scratch wash chase no_interaction"),
+    ("chair", "carry hold lie_on sit_on stand_on no_interaction"),
+    ("couch", "carry lie_on sit_on no_interaction"),
+    ("cow", "feed herd hold hug kiss lasso milk pet ride walk no_interaction"),
+    ("dining_table", "clean eat_at sit_at no_interaction"),
+    ("dog",
+     "carry dry feed groom hold hose hug inspect kiss pet run scratch straddle train walk wash chase no_interaction"),
+    ("horse", "feed groom hold hug jump kiss load hop_on pet race ride run straddle train walk wash no_interaction"),
+    ("motorcycle", "hold inspect jump hop_on park push race ride sit_on straddle turn walk wash no_interaction"),
+    ("person", "carry greet hold hug kiss stab tag teach lick no_interaction"),
+    ("potted_plant", "carry hold hose no_interaction"),
+    ("sheep", "carry feed herd hold hug kiss pet ride shear walk wash no_interaction"),
+    ("train", "board drive exit load ride sit_on wash no_interaction"),
+    ("tv", "control repair watch no_interaction"),
+    ("apple", "buy cut eat hold inspect peel pick smell wash no_interaction"),
+    ("backpack", "carry hold inspect open wear no_interaction"),
+    ("banana", "buy carry cut eat hold inspect peel pick smell no_interaction"),
+    ("baseball_bat", "break carry hold sign swing throw wield no_interaction"),
+    ("baseball_glove", "hold wear no_interaction"),
+    ("bear", "feed hunt watch no_interaction"),
+    ("bed", "clean lie_on sit_on no_interaction"),
+    ("bench", "inspect lie_on sit_on no_interaction"),
+    ("book", "carry hold open read no_interaction"),
+    ("bowl", "hold stir wash lick no_interaction"),
+    ("broccoli", "cut eat hold smell stir wash no_interaction"),
+    ("cake", "blow carry cut eat hold light make pick_up no_interaction"),
+    ("carrot", "carry cook cut eat hold peel smell stir wash no_interaction"),
+    ("cell_phone", "carry hold read repair talk_on text_on no_interaction"),
+    ("clock", "check hold repair set no_interaction"),
+    ("cup", "carry drink_with hold inspect pour sip smell fill wash no_interaction"),
+    ("donut", "buy carry eat hold make pick_up smell no_interaction"),
+    ("elephant", "feed hold hose hug kiss hop_on pet ride walk wash watch no_interaction"),
+    ("fire_hydrant", "hug inspect open paint no_interaction"),
+    ("fork", "hold lift stick lick wash no_interaction"),
+    ("frisbee", "block catch hold spin throw no_interaction"),
+    ("giraffe", "feed kiss pet ride watch no_interaction"),
+    ("hair_drier", "hold operate repair no_interaction"),
+    ("handbag", "carry hold inspect no_interaction"),
+    ("hot_dog", "carry cook cut eat hold make no_interaction"),
+    ("keyboard", "carry clean hold type_on no_interaction"),
+    ("kite", "assemble carry fly hold inspect launch pull no_interaction"),
+    ("knife", "cut_with hold stick wash wield lick no_interaction"),
+    ("laptop", "hold open read repair type_on no_interaction"),
+    ("microwave", "clean open operate no_interaction"),
+    ("mouse", "control hold repair no_interaction"),
+    ("orange", "buy cut eat hold inspect peel pick squeeze wash no_interaction"),
+    ("oven", "clean hold inspect open repair operate no_interaction"),
+    ("parking_meter", "check pay repair no_interaction"),
+    ("pizza", "buy carry cook cut eat hold make pick_up slide smell no_interaction"),
+    ("refrigerator", "clean hold move open no_interaction"),
+    ("remote", "hold point swing no_interaction"),
+    ("sandwich", "carry cook cut eat hold make no_interaction"),
+    ("scissors", "cut_with hold open no_interaction"),
+    ("sink", "clean repair wash no_interaction"),
+    ("skateboard", "carry flip grind hold jump pick_up ride sit_on stand_on no_interaction"),
+    ("skis", "adjust carry hold inspect jump pick_up repair ride stand_on wear no_interaction"),
+    ("snowboard", "adjust carry grind hold jump ride stand_on wear no_interaction"),
+    ("spoon", "hold lick wash sip no_interaction"),
+    ("sports_ball", "block carry catch dribble hit hold inspect kick pick_up serve sign spin throw no_interaction"),
+    ("stop_sign", "hold stand_under stop_at no_interaction"),
+    ("suitcase", "carry drag hold hug load open pack pick_up zip no_interaction"),
+    ("surfboard", "carry drag hold inspect jump lie_on load ride stand_on sit_on wash no_interaction"),
+    ("teddy_bear", "carry hold hug kiss no_interaction"),
+    ("tennis_racket", "carry hold inspect swing no_interaction"),
+    ("tie", "adjust cut hold inspect pull tie wear no_interaction"),
+    ("toaster", "hold operate repair no_interaction"),
+    ("toilet", "clean flush open repair sit_on stand_on wash no_interaction"),
+    ("toothbrush", "brush_with hold wash no_interaction"),
+    ("traffic_light", "install repair stand_under stop_at no_interaction"),
+    ("truck", "direct drive inspect load repair ride sit_on wash no_interaction"),
+    ("umbrella", "carry hold lose open repair set stand_under no_interaction"),
+    ("vase", "hold make paint no_interaction"),
+    ("wine_glass", "fill hold sip toast lick wash no_interaction"),
+    ("zebra", "feed hold pet watch no_interaction"),
+)

@@ -1,0 +1,262 @@
+"""PPDM/GGNet-style HOI JSON -> detectron2 dataset dicts (docs/interfaces.md), with bad-record checks.
+
+The file is a list of ``{file_name, annotations: [{bbox: [x1, y1, x2, y2], category_id}],
+hoi_annotation: [{subject_id, object_id, category_id}]}`` (original pixels, XYXY absolute; ids int or str) as released
+by the PPDM (Liao et al., CVPR 2020) and GGNet (Zhong et al., CVPR 2021) authors for HICO-DET, V-COCO and HOI-W.
+"""
+import json
+import logging
+import os
+import re
+from collections import Counter
+
+import numpy as np
+from detectron2.structures import BoxMode
+from PIL import Image
+
+from .bad_records import SkipLog, get_bad_record_policy
+from .lazy_metadata import set_missing_metadata
+
+__all__ = ["load_hoi_json", "parse_dataset_id", "derive_hoi_metadata", "rare_split", "log_verb_histogram"]
+
+logger = logging.getLogger(__name__)
+
+RARE_THRESHOLD = 10  # HICO-DET protocol (Chao et al. 2018): a HOI class is rare with < 10 training instances
+
+
+def parse_dataset_id(value):
+    """A file's class id as int: ints stay, strings such as ``"3"`` or ``"3\\n"`` (HOI-W) are parsed.
+
+    Raises:
+        ValueError: for anything else (the caller adds the file and record).
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"id {value!r} is not an integer")
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ValueError(f"id {value!r} is not an integer")
+
+
+def _sorted_ids(values):
+    ids = set()
+    for v in values:
+        try:
+            ids.add(parse_dataset_id(v))
+        except ValueError:
+            pass  # reported per record by the checks below
+    return sorted(ids)
+
+
+def _image_size(record, path):
+    """(height, width) in original pixels from the record, else from the image header (PIL reads only the header)."""
+    if "height" in record and "width" in record:
+        return int(record["height"]), int(record["width"])
+    with Image.open(path) as im:
+        width, height = im.size
+    return height, width
+
+
+def _check_record(i, raw, json_file, image_root, thing_map, verb_map, check_files, skips, ignored_verbs=()):
+    """One raw record -> dataset dict, or None after ``skips.bad`` (which raises under the "error" policy)."""
+    name = raw.get("file_name") if isinstance(raw, dict) else None
+    where = f"{json_file}: image #{i} ({name})"
+    if not isinstance(name, str):
+        skips.bad("malformed_record", f"{where}: record has no 'file_name' string")
+        return None
+    path = os.path.join(image_root, name)
+    if check_files and not os.path.isfile(path):
+        skips.bad("missing_image", f"{where}: image file {path} does not exist")
+        return None
+    try:
+        height, width = _image_size(raw, path)
+    except OSError as e:
+        skips.bad("missing_image", f"{where}: cannot read the image size from {path} ({e})")
+        return None
+
+    annotations = []
+    for j, ann in enumerate(raw.get("annotations", [])):
+        bbox = ann.get("bbox")
+        if not (isinstance(bbox, (list, tuple)) and len(bbox) == 4):
+            skips.bad("malformed_record", f"{where} annotation #{j}: bbox {bbox!r} is not [x1, y1, x2, y2]")
+            return None
+        x1, y1, x2, y2 = (float(v) for v in bbox)
+        try:
+            cat = thing_map[parse_dataset_id(ann.get("category_id"))]
+        except (KeyError, ValueError):
+            skips.bad("unknown_category",
+                      f"{where} annotation #{j}: unknown object category_id {ann.get('category_id')!r}")
+            return None
+        if x2 <= x1 or y2 <= y1:
+            skips.bad("degenerate_box", f"{where} annotation #{j}: degenerate box {list(bbox)} (x2 <= x1 or y2 <= y1)")
+            return None
+        if x1 < 0 or y1 < 0 or x2 > width or y2 > height:
+            skips.bad("box_outside_image",
+                      f"{where} annotation #{j}: box {list(bbox)} outside the {width}x{height} image")
+            return None
+        annotations.append({"bbox": [x1, y1, x2, y2], "bbox_mode": BoxMode.XYXY_ABS, "category_id": cat})
+
+    hois = []
+    for k, hoi in enumerate(raw.get("hoi_annotation", [])):
+        try:
+            s, o = parse_dataset_id(hoi.get("subject_id")), parse_dataset_id(hoi.get("object_id"))
+        except ValueError:
+            skips.bad("malformed_record", f"{where} hoi #{k}: subject_id/object_id are not integers")
+            return None
+        if not (0 <= s < len(annotations) and 0 <= o < len(annotations)):
+            skips.bad("hoi_index_out_of_range",
+                      f"{where} hoi #{k}: subject_id {s} / object_id {o} outside the {len(annotations)} boxes")
+            return None
+        try:
+            verb_dataset_id = parse_dataset_id(hoi.get("category_id"))
+            if verb_dataset_id in ignored_verbs:
+                continue
+            verb = verb_map[verb_dataset_id]
+        except (KeyError, ValueError):
+            skips.bad("unknown_verb", f"{where} hoi #{k}: unknown verb category_id {hoi.get('category_id')!r}")
+            return None
+        hois.append({"subject_id": s, "object_id": o, "verb_id": verb})
+
+    return {"file_name": path, "image_id": i, "height": height, "width": width,
+            "annotations": annotations, "hoi_annotations": hois}
+
+
+def rare_split(counts):
+    """Split HOI classes by instance count: ``(rare, non_rare)`` id lists, rare = fewer than 10 instances.
+
+    Args:
+        counts (Sequence[int]): instances per HOI class (index = HOI class id).
+    """
+    rare = [i for i, c in enumerate(counts) if c < RARE_THRESHOLD]
+    non_rare = [i for i, c in enumerate(counts) if c >= RARE_THRESHOLD]
+    return rare, non_rare
+
+
+def derive_hoi_metadata(records, num_classes, num_verbs, valid_verb_object=None, hoi_classes=None):
+    """Correspondence, HOI triplet list, rare split of loaded dataset dicts; also sets each HOI's ``hoi_id`` in place.
+
+    Args:
+        records (list[dict]): dataset dicts (contiguous ids).
+        num_classes, num_verbs (int): C and V.
+        valid_verb_object (np.ndarray bool (V, C) | None): given correspondence; else the pairs seen in ``records``.
+        hoi_classes (list[(verb, object)] | None): given triplet order; else the valid pairs sorted by (object, verb),
+            the ordering convention of HICO-DET's official list (grouped by object).
+
+    Returns:
+        dict with ``valid_verb_object``, ``hoi_classes``, ``rare_hoi_ids``, ``non_rare_hoi_ids`` (rare: < 10
+        instances in ``records``). HOIs whose (verb, object) is not a triplet class get ``hoi_id`` -1.
+    """
+    pairs = Counter()
+    for r in records:
+        for h in r["hoi_annotations"]:
+            pairs[(h["verb_id"], r["annotations"][h["object_id"]]["category_id"])] += 1
+    if valid_verb_object is None:
+        valid_verb_object = np.zeros((num_verbs, num_classes), dtype=bool)
+        for v, o in pairs:
+            valid_verb_object[v, o] = True
+    valid_verb_object = np.asarray(valid_verb_object, dtype=bool)
+    if hoi_classes is None:
+        hoi_classes = sorted(((int(v), int(o)) for v, o in np.argwhere(valid_verb_object)), key=lambda p: (p[1], p[0]))
+    hoi_classes = [(int(v), int(o)) for v, o in hoi_classes]
+    index = {p: i for i, p in enumerate(hoi_classes)}
+    for r in records:
+        for h in r["hoi_annotations"]:
+            h["hoi_id"] = index.get((h["verb_id"], r["annotations"][h["object_id"]]["category_id"]), -1)
+    rare, non_rare = rare_split([pairs.get(p, 0) for p in hoi_classes])
+    return {"valid_verb_object": valid_verb_object, "hoi_classes": hoi_classes,
+            "rare_hoi_ids": rare, "non_rare_hoi_ids": non_rare}
+
+
+def log_verb_histogram(records, verb_classes, dataset):
+    """Log (info) one line: HOI instances per verb, most frequent first. Returns the Counter (verb_id -> count)."""
+    counts = Counter(h["verb_id"] for r in records for h in r["hoi_annotations"])
+    text = ", ".join(f"{verb_classes[v]}: {n}" for v, n in counts.most_common())
+    logger.info(f"{dataset}: {sum(counts.values())} HOIs in {len(records)} images; per verb: {text}")
+    return counts
+
+
+def _load(json_file, image_root, dataset_name=None, metadata=None, policy=None, check_image_files=None):
+    """Shared by :func:`load_hoi_json` and lazy metadata: returns ``(dataset dicts, full metadata dict)``."""
+    metadata = dict(metadata or {})
+    default_policy, default_check = get_bad_record_policy()
+    policy = policy or default_policy
+    check_image_files = default_check if check_image_files is None else check_image_files
+    with open(json_file) as f:
+        raw = json.load(f)
+    if not isinstance(raw, list):
+        raise ValueError(f"{json_file}: expected a JSON list of image records (PPDM/GGNet layout), got {type(raw)}")
+
+    thing_map = metadata.get("thing_dataset_id_to_contiguous_id")
+    if thing_map is None:
+        ids = _sorted_ids(a.get("category_id") for r in raw if isinstance(r, dict) for a in r.get("annotations", []))
+        thing_map = {d: i for i, d in enumerate(ids)}
+    verb_map = metadata.get("verb_dataset_id_to_contiguous_id")
+    if verb_map is None:
+        ids = _sorted_ids(h.get("category_id") for r in raw if isinstance(r, dict) for h in r.get("hoi_annotation", []))
+        verb_map = {d: i for i, d in enumerate(ids)}
+    thing_map = {int(k): int(v) for k, v in thing_map.items()}
+    verb_map = {int(k): int(v) for k, v in verb_map.items()}
+    thing_classes = list(metadata.get("thing_classes") or [str(d) for d in sorted(thing_map, key=thing_map.get)])
+    verb_classes = list(metadata.get("verb_classes") or [str(d) for d in sorted(verb_map, key=verb_map.get)])
+
+    label = dataset_name or json_file
+    skips = SkipLog(label, policy)
+    records = []
+    for i, r in enumerate(raw):
+        rec = _check_record(i, r, json_file, image_root, thing_map, verb_map, check_image_files, skips,
+                            set(metadata.get("ignored_verb_dataset_ids", ())))
+        if rec is not None:
+            records.append(rec)
+    skips.summary(len(raw))
+
+    derived = derive_hoi_metadata(records, len(thing_classes), len(verb_classes),
+                                  metadata.get("valid_verb_object"), metadata.get("hoi_classes"))
+    full = {
+        "thing_classes": thing_classes,
+        "verb_classes": verb_classes,
+        "person_class_id": thing_classes.index("person") if "person" in thing_classes else 0,
+        "thing_dataset_id_to_contiguous_id": thing_map,
+        "verb_dataset_id_to_contiguous_id": verb_map,
+        "evaluator_type": "hoi",
+        "json_file": json_file,
+        "image_root": image_root,
+    }
+    full.update(derived)
+    full.update({k: v for k, v in metadata.items() if k not in ("valid_verb_object", "hoi_classes")})
+    if "valid_verb_object" in metadata:
+        full["valid_verb_object"] = np.asarray(metadata["valid_verb_object"], dtype=bool)
+    log_verb_histogram(records, verb_classes, label)
+    return records, full, skips
+
+
+def load_hoi_json(json_file, image_root, dataset_name=None, metadata=None):
+    """Load a PPDM/GGNet-style HOI JSON into detectron2 dataset dicts (docs/interfaces.md).
+
+    Args:
+        json_file (str): the annotation file.
+        image_root (str): folder the records' ``file_name`` are relative to.
+        dataset_name (str | None): when given, metadata keys not yet in ``MetadataCatalog.get(dataset_name)`` are
+            filled (as detectron2's ``load_coco_json`` does).
+        metadata (dict | None): may carry ``thing_dataset_id_to_contiguous_id``, ``verb_dataset_id_to_contiguous_id``,
+            ``thing_classes``, ``verb_classes``, ``valid_verb_object`` (bool (V, C)), ``hoi_classes``
+            ([(verb, object)], defines ``hoi_id``), ``rare_hoi_ids``/``non_rare_hoi_ids``. Missing id maps are derived
+            from the file: sorted dataset ids -> 0..n-1; missing names are the ids as strings.
+
+    Returns:
+        list[dict]: one per good image; ``image_id`` = position in the file; boxes in original pixels, XYXY_ABS.
+        ``height``/``width`` come from the record or, when absent, from the image header.
+
+    Raises:
+        BadRecordError: under ``DATASETS.HOI.BAD_RECORD_POLICY = "error"``, for an HOI pointing past the box list, a
+            degenerate box (x2 <= x1 or y2 <= y1), a box outside the image, an unknown category or verb id, or a
+            missing image file (``CHECK_IMAGE_FILES``); the message names the file and the record (image index and
+            file name, annotation or hoi index). Under "skip" such images are dropped and counted in one warning line.
+        ValueError: if the file is not a JSON list.
+    """
+    records, full, _ = _load(json_file, image_root, dataset_name, metadata)
+    if dataset_name is not None:
+        set_missing_metadata(dataset_name, full)
+    return records

@@ -1,0 +1,180 @@
+"""GGNet's dense training targets at output stride 4 (pure numpy; shapes and content in docs/interfaces.md).
+
+Object targets follow CenterNet (Zhou et al. 2019, "Objects as Points"): Gaussian peaks at integer box centers whose
+radius comes from the box size with a minimum IoU overlap of 0.7, plus width/height, sub-pixel offset, flat index and
+mask. Interaction points follow PPDM (Liao et al. 2020): the integer midpoint of the subject's and object's integer
+centers, radius from the same formula applied to (|dx|, |dy|). GGNet (Zhong et al. 2021) adds the hard-negative map M
+(Sec. 3.3) and per-verb APM offsets (Sec. 3.2). All coordinates here are feature-map pixels.
+"""
+import math
+
+import numpy as np
+
+__all__ = ["gaussian_radius", "gaussian_2d", "draw_gaussian", "hard_negative_verbs", "build_ggnet_targets"]
+
+
+def gaussian_radius(height, width, min_overlap=0.7):
+    """CenterNet's Gaussian radius for a box of ``height`` x ``width`` (feature-map pixels).
+
+    The smallest of the three corner-shift radii that keep IoU >= ``min_overlap`` (CornerNet's derivation), computed
+    exactly as CenterNet/PPDM's ``gaussian_radius`` (including its ``(b + sqrt(b^2 - 4ac)) / 2`` form) so targets
+    match the released models.
+
+    Returns:
+        float (callers take ``max(0, int(r))``).
+    """
+    h, w, o = float(height), float(width), float(min_overlap)
+    b1, c1 = h + w, w * h * (1 - o) / (1 + o)
+    r1 = (b1 + math.sqrt(b1 ** 2 - 4 * c1)) / 2
+    b2, c2 = 2 * (h + w), (1 - o) * w * h
+    r2 = (b2 + math.sqrt(b2 ** 2 - 16 * c2)) / 2
+    a3, b3, c3 = 4 * o, -2 * o * (h + w), (o - 1) * w * h
+    r3 = (b3 + math.sqrt(b3 ** 2 - 4 * a3 * c3)) / 2
+    return min(r1, r2, r3)
+
+
+def gaussian_2d(radius):
+    """(2r+1, 2r+1) float32 Gaussian with sigma = (2r+1)/6 and value 1 at the center; tiny tails set to 0."""
+    d = 2 * radius + 1
+    sigma = d / 6.0
+    y, x = np.ogrid[-radius:radius + 1, -radius:radius + 1]
+    g = np.exp(-(x * x + y * y) / (2 * sigma * sigma))
+    g[g < np.finfo(g.dtype).eps * g.max()] = 0
+    return g.astype(np.float32)
+
+
+def draw_gaussian(heatmap, center, radius):
+    """Max-paste a peak-1 Gaussian of ``radius`` at integer ``center`` (x, y) into ``heatmap`` (H, W), in place.
+
+    Parts outside the map are cut off. Returns ``heatmap``.
+    """
+    radius = int(radius)
+    x, y = int(center[0]), int(center[1])
+    h, w = heatmap.shape
+    g = gaussian_2d(radius)
+    left, right = min(x, radius), min(w - x, radius + 1)
+    top, bottom = min(y, radius), min(h - y, radius + 1)
+    if left + right <= 0 or top + bottom <= 0:
+        return heatmap
+    region = heatmap[y - top:y + bottom, x - left:x + right]
+    patch = g[radius - top:radius + bottom, radius - left:radius + right]
+    np.maximum(region, patch, out=region)
+    return heatmap
+
+
+def hard_negative_verbs(labelled_verbs, object_class, valid_verb_object):
+    """HNA (Sec. 3.3): verbs valid with ``object_class`` that are not labelled for this human-object pair.
+
+    Args:
+        labelled_verbs (Iterable[int]): verbs annotated for the pair.
+        object_class (int): contiguous object category.
+        valid_verb_object (np.ndarray bool (V, C)).
+
+    Returns:
+        list[int], ascending.
+    """
+    labelled = set(int(v) for v in labelled_verbs)
+    return [int(v) for v in np.flatnonzero(valid_verb_object[:, object_class]) if int(v) not in labelled]
+
+
+def _center(box):
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], dtype=np.float32)
+
+
+def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_size, valid_verb_object=None,
+                        max_objects=128, max_hois=64, min_overlap=0.7, hna_radius=3):
+    """All GGNet training targets of one image.
+
+    Args:
+        boxes (np.ndarray (N, 4)): XYXY boxes in feature-map pixels (input pixels / stride); clipped to the map here.
+        classes (np.ndarray (N,)): contiguous object categories 0..C-1.
+        hois (Sequence[(subject_index, object_index, verb_id)]): indices into ``boxes``.
+        num_classes, num_verbs (int): C and V.
+        output_size (tuple[int, int]): (Ho, Wo).
+        valid_verb_object (np.ndarray bool (V, C) | None): correspondence for hard negatives; None = no negatives.
+        max_objects, max_hois (int): K_o, K_h; boxes / HOIs beyond them are dropped (CenterNet / PPDM caps).
+        min_overlap (float): Gaussian radius overlap (CenterNet 0.7).
+        hna_radius (int): radius of the -1-peaked hard-negative Gaussians (feature-map pixels).
+
+    Returns:
+        dict[str, np.ndarray] with the keys and shapes of docs/interfaces.md: obj_heatmap (C, Ho, Wo), obj_wh (K_o, 2),
+        obj_offset (K_o, 2), obj_index (K_o,) int64, obj_mask (K_o,), interaction_heatmap (V, Ho, Wo),
+        hna_map (V, Ho, Wo) in [-1, 1], interaction_index / interaction_verb (K_h,) int64, interaction_mask (K_h,),
+        apm_subject_offset / apm_object_offset / apm_mask (K_h, 2V). Float arrays are float32.
+        A box that vanishes after clipping (zero width or height) gets no target, and HOIs using it are dropped
+        (PPDM would still draw them at the clipped border).
+
+    Raises:
+        ValueError: if a HOI index is outside ``boxes`` or a class/verb id is out of range.
+    """
+    Ho, Wo = int(output_size[0]), int(output_size[1])
+    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+    classes = np.asarray(classes, dtype=np.int64).reshape(-1)
+    if classes.size and (classes.min() < 0 or classes.max() >= num_classes):
+        raise ValueError(f"object category outside 0..{num_classes - 1}: {classes.tolist()}")
+    t = {
+        "obj_heatmap": np.zeros((num_classes, Ho, Wo), np.float32),
+        "obj_wh": np.zeros((max_objects, 2), np.float32),
+        "obj_offset": np.zeros((max_objects, 2), np.float32),
+        "obj_index": np.zeros((max_objects,), np.int64),
+        "obj_mask": np.zeros((max_objects,), np.float32),
+        "interaction_heatmap": np.zeros((num_verbs, Ho, Wo), np.float32),
+        "interaction_index": np.zeros((max_hois,), np.int64),
+        "interaction_verb": np.zeros((max_hois,), np.int64),
+        "interaction_mask": np.zeros((max_hois,), np.float32),
+        "apm_subject_offset": np.zeros((max_hois, 2 * num_verbs), np.float32),
+        "apm_object_offset": np.zeros((max_hois, 2 * num_verbs), np.float32),
+        "apm_mask": np.zeros((max_hois, 2 * num_verbs), np.float32),
+    }
+    centers_int = {}
+    for k in range(min(len(boxes), max_objects)):
+        b = boxes[k].copy()
+        b[[0, 2]] = np.clip(b[[0, 2]], 0, Wo - 1)
+        b[[1, 3]] = np.clip(b[[1, 3]], 0, Ho - 1)
+        w, h = b[2] - b[0], b[3] - b[1]
+        if w <= 0 or h <= 0:
+            continue
+        ct = _center(b)
+        ct_int = ct.astype(np.int64)
+        radius = max(0, int(gaussian_radius(math.ceil(h), math.ceil(w), min_overlap)))
+        draw_gaussian(t["obj_heatmap"][classes[k]], ct_int, radius)
+        t["obj_wh"][k] = w, h
+        t["obj_offset"][k] = ct - ct_int
+        t["obj_index"][k] = ct_int[1] * Wo + ct_int[0]
+        t["obj_mask"][k] = 1
+        centers_int[k] = ct_int
+
+    negatives = np.zeros((num_verbs, Ho, Wo), np.float32)
+    pair_verbs, pair_point = {}, {}
+    n = 0
+    for s, o, v in hois:
+        s, o, v = int(s), int(o), int(v)
+        if not (0 <= s < len(boxes) and 0 <= o < len(boxes)):
+            raise ValueError(f"HOI ({s}, {o}, verb {v}) points outside the {len(boxes)} boxes")
+        if not 0 <= v < num_verbs:
+            raise ValueError(f"verb {v} outside 0..{num_verbs - 1}")
+        if n >= max_hois or s not in centers_int or o not in centers_int:
+            continue
+        sub, obj = centers_int[s], centers_int[o]
+        point = ((sub + obj) / 2).astype(np.int64)
+        dx, dy = abs(int(sub[0] - obj[0])), abs(int(sub[1] - obj[1]))
+        radius = max(0, int(gaussian_radius(dy, dx, min_overlap)))
+        draw_gaussian(t["interaction_heatmap"][v], point, radius)
+        t["interaction_index"][n] = point[1] * Wo + point[0]
+        t["interaction_verb"][n] = v
+        t["interaction_mask"][n] = 1
+        t["apm_subject_offset"][n, 2 * v:2 * v + 2] = point - sub
+        t["apm_object_offset"][n, 2 * v:2 * v + 2] = point - obj
+        t["apm_mask"][n, 2 * v:2 * v + 2] = 1
+        pair_verbs.setdefault((s, o), set()).add(v)
+        pair_point[(s, o)] = point
+        n += 1
+
+    if valid_verb_object is not None:
+        for (s, o), verbs in pair_verbs.items():
+            for v in hard_negative_verbs(verbs, classes[o], valid_verb_object):
+                draw_gaussian(negatives[v], pair_point[(s, o)], hna_radius)
+    pos = t["interaction_heatmap"]
+    # Positives win: a pixel inside any positive Gaussian keeps its positive value.
+    t["hna_map"] = np.where(pos > 0, pos, -negatives).astype(np.float32)
+    return t

@@ -1,0 +1,219 @@
+"""Model outputs <-> PPDM-style prediction entries, and dataset dicts -> plain HOI ground truth.
+
+A prediction entry (docs/interfaces.md, "Prediction files") is one image's detections in the *dataset file's* id
+space::
+
+    {"file_name": "HICO_test2015_00000001.jpg", "image_id": 1,
+     "predictions": [{"bbox": [x1, y1, x2, y2], "category_id": <file object id>}],
+     "hoi_prediction": [{"subject_id": i, "object_id": j, "category_id": <file verb id>, "score": s}]}
+
+Boxes are XYXY in original pixels; ``subject_id`` / ``object_id`` index ``predictions``. ``file_name`` is the base name
+(PPDM's convention), ``image_id`` is extra and optional. Every evaluator scores such entries, so the in-training path
+and ``tools/evaluate_hoi.py`` share one code path.
+"""
+import json
+import os
+
+import numpy as np
+from detectron2.structures import BoxMode
+
+__all__ = [
+    "invert_id_map",
+    "outputs_to_prediction_entry",
+    "entry_to_triplets",
+    "ground_truth_from_dataset_dicts",
+    "load_prediction_file",
+    "save_prediction_file",
+]
+
+
+def invert_id_map(mapping, what):
+    """Invert a ``*_dataset_id_to_contiguous_id`` metadata map.
+
+    Args:
+        mapping (dict[int, int]): file id -> contiguous id.
+        what (str): name used in the error message.
+
+    Returns:
+        dict[int, int]: contiguous id -> file id.
+
+    Raises:
+        ValueError: when two file ids map to the same contiguous id.
+    """
+    inverse = {}
+    for file_id, contiguous in mapping.items():
+        if int(contiguous) in inverse:
+            raise ValueError(f"{what}: contiguous id {contiguous} has two dataset ids")
+        inverse[int(contiguous)] = int(file_id)
+    return inverse
+
+
+def _field(instances, name):
+    return instances.get(name) if instances is not None and instances.has(name) else None
+
+
+def outputs_to_prediction_entry(file_name, output, thing_to_file_id, verb_to_file_id, image_id=None):
+    """Convert one image's model output (docs/interfaces.md, "Model outputs") to a prediction entry.
+
+    Args:
+        file_name (str): the image's path; only its base name is stored.
+        output (dict): with "hoi_instances" (fields subject_boxes, object_boxes, object_classes, verb_classes, scores,
+            optionally subject_indices / object_indices) and optionally "instances" (pred_boxes, pred_classes).
+            Boxes in original pixels, XYXY.
+        thing_to_file_id (dict[int, int]): contiguous object category -> file id (metadata map inverted).
+        verb_to_file_id (dict[int, int]): contiguous verb -> file id.
+        image_id (int, optional): stored as "image_id".
+
+    Returns:
+        dict: the prediction entry; with "instances" and indices present, ``predictions`` are the detected boxes and
+        HOIs point into them, else each HOI gets its own subject and object entries (subject class = person).
+
+    Raises:
+        KeyError: when a class id has no dataset id in the maps.
+    """
+    hois = output["hoi_instances"]
+    instances = output.get("instances")
+    scores = hois.scores.detach().cpu().numpy().astype(np.float64)
+    verbs = hois.verb_classes.detach().cpu().numpy()
+    sub_idx, obj_idx = _field(hois, "subject_indices"), _field(hois, "object_indices")
+    predictions = []
+    if instances is not None and sub_idx is not None and obj_idx is not None:
+        boxes = instances.pred_boxes.tensor.detach().cpu().numpy().astype(np.float64)
+        classes = instances.pred_classes.detach().cpu().numpy()
+        predictions = [{"bbox": [float(v) for v in b], "category_id": thing_to_file_id[int(c)]}
+                       for b, c in zip(boxes, classes)]
+        sub_idx = sub_idx.detach().cpu().numpy()
+        obj_idx = obj_idx.detach().cpu().numpy()
+    else:
+        person = thing_to_file_id[int(output.get("person_class_id", 0))]
+        sub_boxes = hois.subject_boxes.tensor.detach().cpu().numpy().astype(np.float64)
+        obj_boxes = hois.object_boxes.tensor.detach().cpu().numpy().astype(np.float64)
+        obj_classes = hois.object_classes.detach().cpu().numpy()
+        for sb, ob, oc in zip(sub_boxes, obj_boxes, obj_classes):
+            predictions.append({"bbox": [float(v) for v in sb], "category_id": person})
+            predictions.append({"bbox": [float(v) for v in ob], "category_id": thing_to_file_id[int(oc)]})
+        sub_idx = np.arange(0, 2 * len(scores), 2)
+        obj_idx = sub_idx + 1
+    hoi_prediction = [{"subject_id": int(s), "object_id": int(o), "category_id": verb_to_file_id[int(v)],
+                       "score": float(sc)} for s, o, v, sc in zip(sub_idx, obj_idx, verbs, scores)]
+    entry = {"file_name": os.path.basename(file_name), "predictions": predictions, "hoi_prediction": hoi_prediction}
+    if image_id is not None:
+        entry["image_id"] = int(image_id)
+    return entry
+
+
+def entry_to_triplets(entry, thing_file_to_contiguous, verb_file_to_contiguous, source="predictions"):
+    """Decode a prediction entry into arrays of (subject box, object box, object class, verb, score).
+
+    Args:
+        entry (dict): a prediction entry (module docstring).
+        thing_file_to_contiguous, verb_file_to_contiguous (dict[int, int]): the metadata's dataset-id maps.
+        source (str): file or origin named in error messages.
+
+    Returns:
+        dict: "subject_boxes" (M, 4), "object_boxes" (M, 4) float64 XYXY original pixels, "object_classes" (M,),
+        "verb_classes" (M,) int64 contiguous ids, "scores" (M,) float64.
+
+    Raises:
+        ValueError: naming the file and record for a bad index, unknown id, malformed box or non-finite score.
+    """
+    name = entry.get("file_name", "?")
+    preds = entry.get("predictions", [])
+    hois = entry.get("hoi_prediction", [])
+    # Lists first, then one vectorised check: a per-record Python loop costs seconds on the full test set.
+    try:
+        boxes = np.array([p["bbox"] for p in preds], dtype=np.float64).reshape(len(preds), 4)
+    except (KeyError, ValueError, TypeError):
+        boxes = None
+    if boxes is None or not np.all(np.isfinite(boxes)):
+        bad = next(i for i, p in enumerate(preds) if not _is_box(p.get("bbox")))
+        raise ValueError(f"{source}: image {name}: predictions[{bad}] has a malformed bbox {preds[bad].get('bbox')!r}")
+    file_cls = [int(p.get("category_id", -1)) for p in preds]
+    classes = np.array([thing_file_to_contiguous.get(c, -1) for c in file_cls], dtype=np.int64)
+    if np.any(classes < 0):
+        bad = int(np.flatnonzero(classes < 0)[0])
+        raise ValueError(f"{source}: image {name}: predictions[{bad}] has unknown category_id {file_cls[bad]}")
+    m = len(hois)
+    sub = np.array([int(h.get("subject_id", -1)) for h in hois], dtype=np.int64)
+    obj = np.array([int(h.get("object_id", -1)) for h in hois], dtype=np.int64)
+    outside = (sub < 0) | (sub >= len(preds)) | (obj < 0) | (obj >= len(preds))
+    if np.any(outside):
+        k = int(np.flatnonzero(outside)[0])
+        raise ValueError(f"{source}: image {name}: hoi_prediction[{k}] points outside its {len(preds)} "
+                         f"predictions (subject_id={sub[k]}, object_id={obj[k]})")
+    file_verbs = [int(h.get("category_id", -1)) for h in hois]
+    verbs = np.array([verb_file_to_contiguous.get(v, -1) for v in file_verbs], dtype=np.int64)
+    if np.any(verbs < 0):
+        k = int(np.flatnonzero(verbs < 0)[0])
+        raise ValueError(f"{source}: image {name}: hoi_prediction[{k}] has unknown verb category_id {file_verbs[k]}")
+    scores = np.array([h.get("score", np.nan) for h in hois], dtype=np.float64).reshape(m)
+    if not np.all(np.isfinite(scores)):
+        k = int(np.flatnonzero(~np.isfinite(scores))[0])
+        raise ValueError(f"{source}: image {name}: hoi_prediction[{k}] has a non-finite score {scores[k]}")
+    return {"subject_boxes": boxes[sub].reshape(m, 4), "object_boxes": boxes[obj].reshape(m, 4),
+            "object_classes": classes[obj], "verb_classes": verbs, "scores": scores}
+
+
+def _is_box(box):
+    try:
+        return len(box) == 4 and bool(np.all(np.isfinite(np.asarray(box, dtype=np.float64))))
+    except (TypeError, ValueError):
+        return False
+
+
+def ground_truth_from_dataset_dicts(dataset_dicts, source="dataset"):
+    """Plain HOI ground truth from dataset dicts (docs/interfaces.md, "Dataset dicts").
+
+    Args:
+        dataset_dicts (list[dict]): with "file_name", "annotations" and "hoi_annotations" (hoi_id set).
+        source (str): dataset name for error messages.
+
+    Returns:
+        dict[str, list[tuple[int, list, list]]]: base file name -> list of (hoi_class, subject XYXY, object XYXY),
+        original pixels, in annotation order; the dict keeps the dataset's image order.
+
+    Raises:
+        ValueError: naming the image and record for a bad index, an undefined hoi_id or a duplicate file name.
+    """
+    ground_truth = {}
+    for d in dataset_dicts:
+        name = os.path.basename(d["file_name"])
+        if name in ground_truth:
+            raise ValueError(f"{source}: file name {name} appears twice; evaluation keys images by base name")
+        anns = d.get("annotations", [])
+        pairs = []
+        for k, h in enumerate(d.get("hoi_annotations", [])):
+            s, o, hoi = int(h["subject_id"]), int(h["object_id"]), int(h.get("hoi_id", -1))
+            if not (0 <= s < len(anns) and 0 <= o < len(anns)):
+                raise ValueError(f"{source}: image {name}: hoi_annotations[{k}] points outside its {len(anns)} "
+                                 "annotations")
+            if hoi < 0:
+                raise ValueError(f"{source}: image {name}: hoi_annotations[{k}] has no hoi_id (-1)")
+            boxes = [BoxMode.convert(list(anns[i]["bbox"]), anns[i].get("bbox_mode", BoxMode.XYXY_ABS),
+                                     BoxMode.XYXY_ABS) for i in (s, o)]
+            pairs.append((hoi, [float(v) for v in boxes[0]], [float(v) for v in boxes[1]]))
+        ground_truth[name] = pairs
+    return ground_truth
+
+
+def load_prediction_file(path):
+    """Read a PPDM-style prediction JSON (list of entries).
+
+    Raises:
+        ValueError: naming the file when it is not a list of dicts with "file_name".
+    """
+    with open(path) as f:
+        entries = json.load(f)
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: a prediction file is a JSON list of per-image entries")
+    for i, e in enumerate(entries):
+        if not isinstance(e, dict) or "file_name" not in e:
+            raise ValueError(f"{path}: entry {i} is not a dict with a 'file_name'")
+    return entries
+
+
+def save_prediction_file(entries, path):
+    """Write prediction entries as JSON (creating the folder)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(entries, f)

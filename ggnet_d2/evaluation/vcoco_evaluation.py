@@ -1,0 +1,205 @@
+"""VCOCOEvaluator: V-COCO agent and role AP (Scenario 1 and 2) of GGNet's HOI triplets.
+
+Verb classes of a V-COCO dataset are action-role names (metadata ``verb_classes``): ``"<action>_<role>"`` for an
+action with object roles ("hit_instr", "hit_obj", "eat_obj", "talk_on_phone_instr") and the bare ``"<action>"`` for
+agent-only actions ("run", "stand", "smile", "walk"); :func:`vcoco_verb_mapping` resolves them against the official
+action/role list and rejects any other name.
+
+Conversion of one image's triplets to the official per-person detections (``vcoco_detections_from_entry``):
+* one detection per distinct subject (``subject_id`` of the prediction entry), ``person_box`` = that box;
+* ``<action>_agent`` = the highest score among the person's triplets of any verb of that action (NaN if none);
+* ``<action>_<role>`` = [object box, score] of the person's highest-scoring triplet with that verb (NaN x 5 if none);
+  a triplet whose object is the subject itself stands for "no role object" and gives an all-zero role box, which
+  Scenario 1 requires for persons whose ground truth has no object for that role.
+"""
+import itertools
+import json
+import logging
+import os
+from collections import OrderedDict
+
+import numpy as np
+from detectron2.data import MetadataCatalog
+from detectron2.evaluation import DatasetEvaluator
+from detectron2.utils import comm
+from tabulate import tabulate
+
+from .prediction_format import invert_id_map, outputs_to_prediction_entry, save_prediction_file
+from .vcoco_protocol import VCOCOGroundTruth, vcoco_agent_eval, vcoco_role_eval
+
+__all__ = ["VCOCOEvaluator", "vcoco_verb_mapping", "vcoco_detections_from_entry"]
+
+logger = logging.getLogger(__name__)
+
+
+def vcoco_verb_mapping(verb_classes, actions, roles):
+    """Map each verb class name to its official (action, role).
+
+    Args:
+        verb_classes (list[str]): metadata verb names, index = contiguous verb id.
+        actions (list[str]), roles (list[list[str]]): the official action list and role names ("agent" first).
+
+    Returns:
+        list[tuple[str, str]]: (action, role) per verb; role "agent" for agent-only actions.
+
+    Raises:
+        ValueError: naming the verb when it is neither an agent-only action nor "<action>_<role>" of the list.
+    """
+    roles_of = dict(zip(actions, roles))
+    mapping = []
+    for name in verb_classes:
+        if name in roles_of and roles_of[name] == ["agent"]:
+            mapping.append((name, "agent"))
+            continue
+        action, _, role = name.rpartition("_")
+        if action not in roles_of or role == "agent" or role not in roles_of[action]:
+            raise ValueError(f"V-COCO verb class {name!r} is neither an agent-only action nor '<action>_<role>' "
+                             "of the official action/role list")
+        mapping.append((action, role))
+    return mapping
+
+
+def vcoco_detections_from_entry(entry, image_id, verb_file_to_contiguous, verb_mapping, actions, roles):
+    """Official per-person detections of one prediction entry (conversion rules in the module docstring).
+
+    Args:
+        entry (dict): PPDM-style prediction entry (boxes in original pixels).
+        image_id (int): COCO image id.
+        verb_file_to_contiguous (dict[int, int]): metadata verb id map.
+        verb_mapping (list[tuple[str, str]]): from :func:`vcoco_verb_mapping`.
+        actions, roles: official action list and role names.
+
+    Returns:
+        list[dict]: one dict per subject, keys "image_id", "person_box", "<action>_agent", "<action>_<role>".
+
+    Raises:
+        ValueError: naming the image and record for an index outside ``predictions`` or an unknown verb id.
+    """
+    preds = entry.get("predictions", [])
+    people = OrderedDict()
+    for k, h in enumerate(entry.get("hoi_prediction", [])):
+        s, o, vid = int(h["subject_id"]), int(h["object_id"]), int(h["category_id"])
+        if not (0 <= s < len(preds) and 0 <= o < len(preds)):
+            raise ValueError(f"image {entry.get('file_name')}: hoi_prediction[{k}] points outside predictions")
+        if vid not in verb_file_to_contiguous:
+            raise ValueError(f"image {entry.get('file_name')}: hoi_prediction[{k}] has unknown verb id {vid}")
+        action, role = verb_mapping[verb_file_to_contiguous[vid]]
+        score = float(h["score"])
+        det = people.setdefault(s, _empty_detection(image_id, preds[s]["bbox"], actions, roles))
+        key = f"{action}_agent"
+        if np.isnan(det[key]) or score > det[key]:
+            det[key] = score
+        if role != "agent":
+            key = f"{action}_{role}"
+            if np.isnan(det[key][4]) or score > det[key][4]:
+                box = [0.0] * 4 if o == s else [float(v) for v in preds[o]["bbox"]]
+                det[key] = box + [score]
+    return list(people.values())
+
+
+def _empty_detection(image_id, person_box, actions, roles):
+    det = {"image_id": int(image_id), "person_box": [float(v) for v in person_box]}
+    for action, action_roles in zip(actions, roles):
+        for r in action_roles:
+            det[f"{action}_{r}"] = np.nan if r == "agent" else [np.nan] * 5
+    return det
+
+
+class VCOCOEvaluator(DatasetEvaluator):
+    """V-COCO AP_agent, AP_role Scenario 1 and Scenario 2 (percent), official protocol (vcoco_protocol.py)."""
+
+    def __init__(self, dataset_name=None, output_dir=None, *, distributed=True, metadata=None, ground_truth=None):
+        """
+        Args:
+            dataset_name (str, optional): registered V-COCO dataset; its metadata names ``vcoco_ann_file``,
+                ``coco_annotation_file``, ``vcoco_ids_file``, ``verb_classes`` and the id maps.
+            output_dir (str, optional): where predictions.json and vcoco_ap.json are written.
+            distributed (bool): gather predictions to the main process.
+            metadata (object, optional): replaces the catalog's metadata.
+            ground_truth (VCOCOGroundTruth, optional): replaces loading the official files.
+
+        Raises:
+            ValueError: when metadata keys are missing or a verb name does not map to an action/role.
+        """
+        if metadata is None:
+            if dataset_name is None:
+                raise ValueError("VCOCOEvaluator: give dataset_name or metadata")
+            metadata = MetadataCatalog.get(dataset_name)
+        self._metadata = metadata
+        self._output_dir = output_dir
+        self._distributed = distributed
+        if ground_truth is None:
+            files = [getattr(metadata, k, None) for k in ("vcoco_ann_file", "coco_annotation_file", "vcoco_ids_file")]
+            if None in files:
+                raise ValueError("VCOCOEvaluator: metadata lacks vcoco_ann_file / coco_annotation_file / "
+                                 "vcoco_ids_file")
+            ground_truth = VCOCOGroundTruth(*files)
+        self._gt = ground_truth
+        self._verb_mapping = vcoco_verb_mapping(metadata.verb_classes, ground_truth.actions, ground_truth.roles)
+        self._verb_from_file = {int(k): int(v) for k, v in metadata.verb_dataset_id_to_contiguous_id.items()}
+        self._verb_to_file = invert_id_map(metadata.verb_dataset_id_to_contiguous_id, "verb ids")
+        self._thing_to_file = invert_id_map(metadata.thing_dataset_id_to_contiguous_id, "thing ids")
+        self.reset()
+
+    def reset(self):
+        """Forget the predictions collected so far."""
+        self._predictions = []
+
+    def process(self, inputs, outputs):
+        """Convert each image's output to a prediction entry (image_id = COCO image id)."""
+        for inp, out in zip(inputs, outputs):
+            self._predictions.append(outputs_to_prediction_entry(
+                inp["file_name"], out, self._thing_to_file, self._verb_to_file, inp.get("image_id")))
+
+    def evaluate(self):
+        """Gather and score; ``{}`` on non-main ranks."""
+        entries = self._predictions
+        if self._distributed:
+            comm.synchronize()
+            gathered = comm.gather(self._predictions, dst=0)
+            if not comm.is_main_process():
+                return {}
+            entries = list(itertools.chain(*gathered))
+        if self._output_dir:
+            save_prediction_file(entries, os.path.join(self._output_dir, "predictions.json"))
+        return self.evaluate_predictions(entries)
+
+    def evaluate_predictions(self, entries, source="predictions"):
+        """Score PPDM-style entries.
+
+        Returns:
+            dict: ``{"vcoco": {"AP_agent", "AP_role_scenario_1", "AP_role_scenario_2"}}`` in percent.
+
+        Raises:
+            ValueError: for an entry whose image is not in the V-COCO split.
+        """
+        known = {e["id"] for e in self._gt.images}
+        detections = []
+        for entry in entries:
+            image_id = entry.get("image_id", self._gt.file_to_image_id.get(os.path.basename(entry["file_name"])))
+            if image_id is None or int(image_id) not in known:
+                raise ValueError(f"{source}: image {entry['file_name']} is not in the V-COCO ground truth")
+            detections += vcoco_detections_from_entry(entry, image_id, self._verb_from_file, self._verb_mapping,
+                                                      self._gt.actions, self._gt.roles)
+        agent_ap, agent_map = vcoco_agent_eval(self._gt, detections)
+        role1, role1_map = vcoco_role_eval(self._gt, detections, scenario=1)
+        role2, role2_map = vcoco_role_eval(self._gt, detections, scenario=2)
+        metrics = OrderedDict(AP_agent=agent_map * 100, AP_role_scenario_1=role1_map * 100,
+                              AP_role_scenario_2=role2_map * 100)
+        logger.info("V-COCO evaluation:\n%s", tabulate([[k, f"{v:.2f}"] for k, v in metrics.items()],
+                                                      headers=["metric", "%"], tablefmt="pipe"))
+        if self._output_dir:
+            per_class = {"agent": {a: _pct(v) for a, v in zip(self._gt.actions, agent_ap)},
+                         "role_scenario_1": {}, "role_scenario_2": {}}
+            for aid, (action, roles) in enumerate(zip(self._gt.actions, self._gt.roles)):
+                for rid, role in enumerate(roles[1:]):
+                    per_class["role_scenario_1"][f"{action}_{role}"] = _pct(role1[aid, rid])
+                    per_class["role_scenario_2"][f"{action}_{role}"] = _pct(role2[aid, rid])
+            os.makedirs(self._output_dir, exist_ok=True)
+            with open(os.path.join(self._output_dir, "vcoco_ap.json"), "w") as f:
+                json.dump({"metrics": metrics, "per_class": per_class}, f, indent=1)
+        return {"vcoco": metrics}
+
+
+def _pct(x):
+    return None if np.isnan(x) else float(x) * 100.0

@@ -1,0 +1,85 @@
+"""Modulated deformable convolution (DCNv2) on top of ``torchvision.ops.deform_conv2d``.
+
+Offset layout (identical in torchvision and in the DCNv2 extension used by CenterNet / PPDM / GGNet, so their
+weights load unchanged): for a kh x kw kernel with kernel positions k = i * kw + j (row-major), the offset tensor has
+2 * kh * kw channels and channels ``[2k, 2k + 1]`` hold ``(dy, dx)`` of position k, in pixels of the convolved feature
+map; the mask tensor has kh * kw channels, channel k the modulation weight of position k. Position k samples the
+input at ``(y * stride - pad + i * dilation + dy, x * stride - pad + j * dilation + dx)`` with bilinear interpolation.
+"""
+import math
+
+import torch
+from torch import nn
+from torchvision.ops import deform_conv2d
+
+__all__ = ["ModulatedDeformConv", "ModulatedDeformConvPack", "split_offset_mask"]
+
+
+def split_offset_mask(raw):
+    """Split a DCNv2 offset/mask prediction into offsets and sigmoid weights.
+
+    Args:
+        raw (Tensor): (B, 3n, H, W) logits as predicted by a conv: channels [0, 2n) are the offsets in the layout
+            described in this module's docstring, channels [2n, 3n) the mask logits (DCNv2's ``chunk(3)`` convention).
+
+    Returns:
+        tuple[Tensor, Tensor]: offsets (B, 2n, H, W) in feature-map pixels, weights (B, n, H, W) in (0, 1).
+
+    Raises:
+        ValueError: when the channel count is not a multiple of 3.
+    """
+    if raw.shape[1] % 3 != 0:
+        raise ValueError(f"offset/mask prediction needs 3n channels, got {raw.shape[1]}")
+    n = raw.shape[1] // 3
+    return raw[:, : 2 * n], torch.sigmoid(raw[:, 2 * n :])
+
+
+class ModulatedDeformConv(nn.Module):
+    """DCNv2 convolution whose offsets and weights are given by the caller (GGNet's gaze steps, Sec. 3.2 Eq. 2-3).
+
+    Parameters ``weight`` (C_out, C_in, kh, kw) and ``bias`` (C_out,) are named as in DCNv2's ``DCNv2`` module.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, bias=True):
+        super().__init__()
+        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+        self.stride, self.padding, self.dilation = stride, padding, dilation
+        self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kh, kw))
+        self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
+        # DCNv2's initialisation: uniform(+-1/sqrt(fan_in)), zero bias.
+        stdv = 1.0 / math.sqrt(in_channels * kh * kw)
+        nn.init.uniform_(self.weight, -stdv, stdv)
+
+    @property
+    def kernel_size(self):
+        return tuple(self.weight.shape[2:])
+
+    def forward(self, x, offset, mask):
+        """Args: x (B, C_in, H, W); offset (B, 2*kh*kw, H', W'); mask (B, kh*kw, H', W') in [0, 1].
+
+        Returns:
+            Tensor (B, C_out, H', W').
+        """
+        return deform_conv2d(x, offset, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                             dilation=self.dilation, mask=mask)
+
+
+class ModulatedDeformConvPack(ModulatedDeformConv):
+    """DCNv2 convolution that predicts its own offsets and mask from its input (DCNv2's ``DCN``).
+
+    Used by CenterNet's DLAUp/IDAUp. ``conv_offset_mask`` is a conv with the same geometry producing 3 * kh * kw
+    channels, zero-initialised so that training starts as a plain convolution with weights 0.5.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, bias=True):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, bias)
+        kh, kw = self.kernel_size
+        self.conv_offset_mask = nn.Conv2d(in_channels, 3 * kh * kw, (kh, kw), stride=stride, padding=padding,
+                                          dilation=dilation, bias=True)
+        nn.init.zeros_(self.conv_offset_mask.weight)
+        nn.init.zeros_(self.conv_offset_mask.bias)
+
+    def forward(self, x):
+        """Args: x (B, C_in, H, W). Returns: (B, C_out, H', W')."""
+        offset, mask = split_offset_mask(self.conv_offset_mask(x))
+        return super().forward(x, offset, mask)

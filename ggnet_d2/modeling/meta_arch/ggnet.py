@@ -1,0 +1,190 @@
+"""GGNet meta-architecture (Zhong et al., CVPR 2021): backbone + glance/gaze/APM/object heads, Eq. 7 training loss
+and Sec. 3.4 inference, in detectron2's calling convention."""
+import numpy as np
+import torch
+from torch import nn
+
+from detectron2.config import configurable
+from detectron2.data import MetadataCatalog
+from detectron2.modeling import META_ARCH_REGISTRY, build_backbone
+from detectron2.structures import Boxes, ImageList, Instances
+
+from ..heads import HOIHeads
+from ..losses import apm_l1_loss, focal_loss, hna_focal_loss, masked_l1_loss
+from ..postprocess import decode_hoi
+
+__all__ = ["GGNet"]
+
+_TARGET_KEYS = ("obj_heatmap", "obj_wh", "obj_offset", "obj_index", "obj_mask", "hna_map", "interaction_index",
+                "interaction_mask", "apm_subject_offset", "apm_object_offset", "apm_mask")
+
+
+@META_ARCH_REGISTRY.register()
+class GGNet(nn.Module):
+    """Glance and Gaze network.
+
+    Training: ``forward(list of {"image": uint8 (3, H, W), "ggnet_targets": {...}})`` (docs/interfaces.md) returns
+    a dict of weighted losses whose sum is Eq. 7: ``loss_glance``, ``loss_gaze1``..``loss_gazeK`` (last step with
+    FINAL_GAZE_WEIGHT; with K = 0 ``loss_glance`` gets FINAL_GAZE_WEIGHT), ``loss_apm_subject``,
+    ``loss_apm_object``, ``loss_obj_heatmap``, ``loss_wh``, ``loss_offset``; each averaged over backbone outputs
+    (Hourglass stacks).
+
+    Inference: ``forward(list of {"image": (3, h, w) resized, "height", "width"})`` returns per image
+    ``{"instances", "hoi_instances"}`` in original pixels as specified in docs/interfaces.md.
+
+    Raises:
+        ValueError: on missing target keys or a ``valid_verb_object`` of the wrong shape.
+    """
+
+    @configurable
+    def __init__(self, *, backbone, heads, pixel_mean, pixel_std, size_divisibility=32, num_gaze_steps=2,
+                 hna_on=True, focal_alpha=2.0, hna_beta=7.0, focal_gamma=4.0, loss_weights=None,
+                 person_class_id=0, topk_interactions=100, topk_humans=100, topk_objects=100,
+                 match_valid_objects_only=True, score_thresh=0.0, valid_verb_object=None, output_stride=4):
+        super().__init__()
+        self.backbone = backbone
+        self.heads = heads
+        self.size_divisibility = max(size_divisibility, getattr(backbone, "size_divisibility", 0))
+        self.num_gaze_steps = num_gaze_steps
+        self.hna_on = hna_on
+        self.focal_alpha, self.hna_beta, self.focal_gamma = focal_alpha, hna_beta, focal_gamma
+        self.loss_weights = dict(loss_weights or {})
+        self.person_class_id = person_class_id
+        self.topk = (topk_interactions, topk_humans, topk_objects)
+        self.match_valid_objects_only = match_valid_objects_only
+        self.score_thresh = score_thresh
+        self.output_stride = output_stride
+        self.register_buffer("pixel_mean", torch.tensor(pixel_mean, dtype=torch.float32).view(-1, 1, 1), False)
+        self.register_buffer("pixel_std", torch.tensor(pixel_std, dtype=torch.float32).view(-1, 1, 1), False)
+        if valid_verb_object is not None:
+            valid_verb_object = torch.as_tensor(np.asarray(valid_verb_object), dtype=torch.bool)
+        self.register_buffer("valid_verb_object", valid_verb_object, False)
+
+    @classmethod
+    def from_config(cls, cfg):
+        g = cfg.MODEL.GGNET
+        backbone = build_backbone(cfg)
+        shapes = backbone.output_shape()
+        heads = nn.ModuleList([
+            HOIHeads(shapes[name].channels, num_classes=g.NUM_CLASSES, num_verbs=g.NUM_VERBS, head_conv=g.HEAD_CONV,
+                     num_actpoints=g.NUM_ACTPOINTS, num_gaze_steps=g.NUM_GAZE_STEPS,
+                     share_gaze_convs=g.SHARE_GAZE_CONVS, apm_per_verb=g.APM_PER_VERB,
+                     bias_init=g.OBJ_HEATMAP_BIAS_INIT)
+            for name in backbone._out_features])
+        valid = None
+        names = list(cfg.DATASETS.TEST) or list(cfg.DATASETS.TRAIN)
+        if names:
+            valid = MetadataCatalog.get(names[0]).get("valid_verb_object", None)
+        if valid is not None and tuple(np.asarray(valid).shape) != (g.NUM_VERBS, g.NUM_CLASSES):
+            raise ValueError(f"metadata '{names[0]}': valid_verb_object has shape {np.asarray(valid).shape}, "
+                             f"expected (NUM_VERBS, NUM_CLASSES) = ({g.NUM_VERBS}, {g.NUM_CLASSES})")
+        lw = g.LOSS
+        return {
+            "backbone": backbone, "heads": heads, "pixel_mean": cfg.MODEL.PIXEL_MEAN, "pixel_std": cfg.MODEL.PIXEL_STD,
+            "size_divisibility": cfg.INPUT.GGNET.SIZE_DIVISIBILITY, "num_gaze_steps": g.NUM_GAZE_STEPS,
+            "hna_on": lw.HNA_ON, "focal_alpha": lw.FOCAL_ALPHA, "hna_beta": lw.HNA_BETA,
+            "focal_gamma": lw.FOCAL_GAMMA,
+            "loss_weights": {"final_gaze": lw.FINAL_GAZE_WEIGHT, "glance": lw.GLANCE_WEIGHT,
+                             "intermediate_gaze": lw.INTERMEDIATE_GAZE_WEIGHT,
+                             "apm_subject": lw.APM_SUBJECT_WEIGHT, "apm_object": lw.APM_OBJECT_WEIGHT,
+                             "obj_heatmap": lw.OBJ_HEATMAP_WEIGHT, "wh": lw.WH_WEIGHT, "offset": lw.OFFSET_WEIGHT},
+            "person_class_id": g.PERSON_CLASS_ID, "topk_interactions": g.TEST.TOPK_INTERACTIONS,
+            "topk_humans": g.TEST.TOPK_HUMANS, "topk_objects": g.TEST.TOPK_OBJECTS,
+            "match_valid_objects_only": g.TEST.MATCH_VALID_OBJECTS_ONLY, "score_thresh": g.TEST.SCORE_THRESH,
+            "valid_verb_object": valid, "output_stride": g.OUTPUT_STRIDE,
+        }
+
+    @property
+    def device(self):
+        return self.pixel_mean.device
+
+    def preprocess_image(self, batched_inputs):
+        """Normalise with PIXEL_MEAN/STD and pad to ``size_divisibility`` (bottom/right)."""
+        images = [(x["image"].to(self.device).float() - self.pixel_mean) / self.pixel_std for x in batched_inputs]
+        return ImageList.from_tensors(images, self.size_divisibility)
+
+    def forward(self, batched_inputs):
+        images = self.preprocess_image(batched_inputs)
+        features = self.backbone(images.tensor)
+        names = self.backbone._out_features
+        if self.training:
+            targets = self._stack_targets(batched_inputs)
+            per_stack = [self.losses(self.heads[i](features[n]), targets) for i, n in enumerate(names)]
+            return {k: sum(d[k] for d in per_stack) / len(per_stack) for k in per_stack[0]}
+        outputs = self.heads[-1](features[names[-1]])
+        return self.inference(outputs, batched_inputs, images.image_sizes)
+
+    def _stack_targets(self, batched_inputs):
+        try:
+            return {k: torch.stack([x["ggnet_targets"][k] for x in batched_inputs]).to(self.device)
+                    for k in _TARGET_KEYS}
+        except KeyError as e:
+            names = [x.get("file_name", "?") for x in batched_inputs]
+            raise ValueError(f"training input lacks ggnet_targets key {e} (images {names})") from None
+
+    def losses(self, out, t):
+        """Weighted loss terms (Eq. 4-7) of one head output ``out`` against stacked targets ``t``."""
+        w = self.loss_weights
+        a, g = self.focal_alpha, self.focal_gamma
+        if self.hna_on:
+            inter_loss = lambda x: hna_focal_loss(x, t["hna_map"], a, self.hna_beta, g)  # noqa: E731
+        else:
+            inter_loss = lambda x: focal_loss(x, t["hna_map"], a, g)  # noqa: E731
+        logits = out["interaction_logits"]
+        k_final = len(logits) - 1
+        losses = {"loss_glance": (w["final_gaze"] if k_final == 0 else w["glance"]) * inter_loss(logits[0])}
+        for k in range(1, k_final + 1):
+            weight = w["final_gaze"] if k == k_final else w["intermediate_gaze"]
+            losses[f"loss_gaze{k}"] = weight * inter_loss(logits[k])
+        idx, mask = t["interaction_index"], t["apm_mask"]
+        losses["loss_apm_subject"] = w["apm_subject"] * apm_l1_loss(out["apm_subject"], idx, mask,
+                                                                    t["apm_subject_offset"])
+        losses["loss_apm_object"] = w["apm_object"] * apm_l1_loss(out["apm_object"], idx, mask,
+                                                                  t["apm_object_offset"])
+        losses["loss_obj_heatmap"] = w["obj_heatmap"] * focal_loss(out["obj_heatmap"], t["obj_heatmap"], a, g)
+        losses["loss_wh"] = w["wh"] * masked_l1_loss(out["obj_wh"], t["obj_index"], t["obj_mask"], t["obj_wh"])
+        losses["loss_offset"] = w["offset"] * masked_l1_loss(out["obj_offset"], t["obj_index"], t["obj_mask"],
+                                                             t["obj_offset"])
+        return losses
+
+    def inference(self, out, batched_inputs, image_sizes):
+        """Decode (Sec. 3.4) and map to original pixels; returns the list of per-image output dicts."""
+        valid = self.valid_verb_object if self.match_valid_objects_only else None
+        d = decode_hoi(torch.sigmoid(out["obj_heatmap"]), out["obj_wh"], out["obj_offset"],
+                       torch.sigmoid(out["interaction_logits"][-1]), out["apm_subject"], out["apm_object"],
+                       out["actpoint_offsets"], out["actpoint_weights"], person_class_id=self.person_class_id,
+                       topk_interactions=self.topk[0], topk_humans=self.topk[1], topk_objects=self.topk[2],
+                       valid_verb_object=valid)
+        results = []
+        for i, (x, (rh, rw)) in enumerate(zip(batched_inputs, image_sizes)):
+            height, width = x.get("height", rh), x.get("width", rw)
+            scale = d["human_boxes"].new_tensor([width / rw, height / rh]) * self.output_stride
+            results.append(self._to_instances(d, i, scale, height, width))
+        return results
+
+    def _to_instances(self, d, i, scale, height, width):
+        box_scale = scale.repeat(2)
+        human_boxes = Boxes(d["human_boxes"][i] * box_scale)
+        object_boxes = Boxes(d["object_boxes"][i] * box_scale)
+        human_boxes.clip((height, width))
+        object_boxes.clip((height, width))
+        num_h = len(human_boxes)
+        inst = Instances((height, width))
+        inst.pred_boxes = Boxes.cat([human_boxes, object_boxes])
+        inst.scores = torch.cat([d["human_scores"][i], d["object_scores"][i]])
+        person = d["object_classes"][i].new_full((num_h,), self.person_class_id)
+        inst.pred_classes = torch.cat([person, d["object_classes"][i]])
+        keep = d["valid"][i] & (d["hoi_scores"][i] >= self.score_thresh)
+        sub, obj = d["subject_index"][i][keep], d["object_index"][i][keep]
+        hoi = Instances((height, width))
+        hoi.subject_boxes = Boxes(inst.pred_boxes.tensor[sub])
+        hoi.object_boxes = Boxes(inst.pred_boxes.tensor[num_h + obj])
+        hoi.subject_indices = sub
+        hoi.object_indices = num_h + obj
+        hoi.object_classes = d["object_classes"][i][obj]
+        hoi.verb_classes = d["verb_classes"][i][keep]
+        hoi.scores = d["hoi_scores"][i][keep]
+        hoi.interaction_points = d["interaction_points"][i][keep] * scale
+        hoi.actpoints = d["actpoints"][i][keep] * scale
+        hoi.actpoint_weights = d["actpoint_weights"][i][keep]
+        return {"instances": inst, "hoi_instances": hoi}

@@ -1,0 +1,159 @@
+"""GGNet inference decoding (Sec. 3.4, Eq. 8): peaks, top-K, action-aware point matching and box decoding.
+
+Everything is batched over images and points (no Python loop over detections). All coordinates here are in
+feature-map pixels (x, y); the meta-architecture scales them to original pixels.
+"""
+import torch
+import torch.nn.functional as F
+
+__all__ = ["heatmap_peaks", "topk_peaks", "decode_boxes", "decode_actpoints", "match_points", "decode_hoi"]
+
+
+def heatmap_peaks(heat, kernel=3):
+    """Keep only local maxima of a (B, C, H, W) score map (``kernel`` x ``kernel`` max-pool NMS, CenterNet)."""
+    hmax = F.max_pool2d(heat, kernel, stride=1, padding=(kernel - 1) // 2)
+    return heat * (hmax == heat).to(heat.dtype)
+
+
+def topk_peaks(heat, k):
+    """Top-k over all channels and positions of a (B, C, H, W) score map.
+
+    Returns:
+        tuple: scores (B, k), channel (B, k) int64, ys (B, k) int64, xs (B, k) int64 (feature-map pixels), sorted by
+        decreasing score; k is clipped to C * H * W.
+    """
+    b, c, h, w = heat.shape
+    k = min(k, c * h * w)
+    scores, flat = heat.reshape(b, -1).topk(k, dim=1)
+    channel = torch.div(flat, h * w, rounding_mode="floor")
+    pos = flat - channel * h * w
+    ys = torch.div(pos, w, rounding_mode="floor")
+    return scores, channel, ys, pos - ys * w
+
+
+def _gather_points(fmap, ys, xs):
+    """fmap (B, C, H, W), ys/xs (B, K) -> (B, K, C)."""
+    b, c, h, w = fmap.shape
+    index = (ys * w + xs).unsqueeze(1).expand(b, c, ys.shape[1])
+    return torch.gather(fmap.reshape(b, c, h * w), 2, index).transpose(1, 2)
+
+
+def decode_boxes(wh, reg, ys, xs):
+    """Boxes of center points: center = (x + reg_x, y + reg_y), box = center -+ wh / 2.
+
+    Args: wh, reg (B, 2, H, W); ys, xs (B, K) int64. Returns: (B, K, 4) XYXY, feature-map pixels.
+    """
+    size = _gather_points(wh, ys, xs)
+    off = _gather_points(reg, ys, xs)
+    cx = xs.to(size.dtype) + off[..., 0]
+    cy = ys.to(size.dtype) + off[..., 1]
+    return torch.stack([cx - size[..., 0] / 2, cy - size[..., 1] / 2, cx + size[..., 0] / 2,
+                        cy + size[..., 1] / 2], dim=-1)
+
+
+def decode_actpoints(offsets, weights, ys, xs):
+    """Absolute ActPoint positions of interaction points.
+
+    Args:
+        offsets (Tensor): (B, 2n, H, W), [2k, 2k+1] = (dy, dx) of kernel position k (row-major over a
+            sqrt(n) x sqrt(n) grid centred on the point, dilation 1), see ``deform_conv``.
+        weights (Tensor): (B, n, H, W).
+        ys, xs (Tensor): (B, K) int64 interaction points.
+
+    Returns:
+        tuple: points (B, K, n, 2) as (x, y) feature-map pixels, weights (B, K, n).
+    """
+    b, n = weights.shape[0], weights.shape[1]
+    k = ys.shape[1]
+    if n == 0:
+        return offsets.new_zeros(b, k, 0, 2), weights.new_zeros(b, k, 0)
+    ks = int(round(n ** 0.5))
+    grid = torch.arange(ks, device=offsets.device, dtype=offsets.dtype) - (ks - 1) / 2
+    gy, gx = torch.meshgrid(grid, grid, indexing="ij")
+    off = _gather_points(offsets, ys, xs).view(b, k, n, 2)  # (dy, dx)
+    px = xs.to(off.dtype)[..., None] + gx.reshape(1, 1, n) + off[..., 1]
+    py = ys.to(off.dtype)[..., None] + gy.reshape(1, 1, n) + off[..., 0]
+    return torch.stack([px, py], dim=-1), _gather_points(weights, ys, xs)
+
+
+def match_points(expected, cand_xy, cand_scores, allowed=None):
+    """Eq. 8: for each expected location pick argmin over candidates of ||expected - candidate|| / score.
+
+    Args:
+        expected (Tensor): (B, K, 2) expected (x, y) of the subject/object.
+        cand_xy (Tensor): (B, M, 2) candidate points; cand_scores (B, M) their scores.
+        allowed (Tensor or None): (B, K, M) bool, candidates eligible for each point (verb-object validity).
+
+    Returns:
+        tuple: index (B, K) int64 into the candidates, found (B, K) bool (False when no candidate is allowed).
+    """
+    dist = torch.cdist(expected.float(), cand_xy.float())
+    cost = dist / cand_scores.float().clamp(min=1e-12).unsqueeze(1)
+    if allowed is not None:
+        cost = cost.masked_fill(~allowed, float("inf"))
+    best, index = cost.min(dim=2)
+    return index, torch.isfinite(best)
+
+
+def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject, apm_object, actpoint_offsets,
+               actpoint_weights, *, person_class_id=0, topk_interactions=100, topk_humans=100, topk_objects=100,
+               valid_verb_object=None):
+    """Decode HOI triplets from sigmoid heatmaps and regressions (Sec. 3.4).
+
+    Args:
+        obj_heatmap (Tensor): (B, C, H, W) object-center scores in [0, 1] (after sigmoid).
+        obj_wh, obj_offset (Tensor): (B, 2, H, W) box size and center offset, feature-map pixels.
+        interaction_heatmap (Tensor): (B, V, H, W) final gaze step's scores in [0, 1].
+        apm_subject, apm_object (Tensor): (B, 2V or 2, H, W) interaction point - subject/object center, (x, y).
+        actpoint_offsets (Tensor): (B, 2n, H, W); actpoint_weights (B, n, H, W) (n may be 0).
+        person_class_id (int): channel of human points.
+        topk_interactions, topk_humans, topk_objects (int): K of Sec. 3.4.
+        valid_verb_object (Tensor or None): (V, C) bool; objects of classes invalid for the verb are not matched.
+
+    Returns:
+        dict of batched tensors, feature-map pixels:
+          ``human_boxes`` (B, Kh, 4), ``human_scores`` (B, Kh); ``object_boxes`` (B, Ko, 4), ``object_scores``,
+          ``object_classes`` (B, Ko); ``hoi_scores`` (B, Ki) = interaction x human x object score, ``verb_classes``,
+          ``subject_index`` (into humans), ``object_index`` (into objects), ``interaction_points`` (B, Ki, 2),
+          ``actpoints`` (B, Ki, n, 2), ``actpoint_weights`` (B, Ki, n), ``valid`` (B, Ki) bool (False when no
+          object class is valid for the verb). Triplets are in decreasing ``hoi_scores`` order.
+    """
+    b, _, h, w = interaction_heatmap.shape
+    s_i, verb, ys_i, xs_i = topk_peaks(heatmap_peaks(interaction_heatmap), topk_interactions)
+    s_h, _, ys_h, xs_h = topk_peaks(heatmap_peaks(obj_heatmap[:, person_class_id:person_class_id + 1]), topk_humans)
+    s_o, cls_o, ys_o, xs_o = topk_peaks(heatmap_peaks(obj_heatmap), topk_objects)
+    human_boxes = decode_boxes(obj_wh, obj_offset, ys_h, xs_h)
+    object_boxes = decode_boxes(obj_wh, obj_offset, ys_o, xs_o)
+
+    point = torch.stack([xs_i, ys_i], dim=-1).to(obj_wh.dtype)
+
+    def _apm(pred):
+        vals = _gather_points(pred, ys_i, xs_i)  # (B, Ki, 2V or 2)
+        if vals.shape[-1] == 2:
+            return vals
+        vals = vals.view(b, vals.shape[1], -1, 2)
+        return torch.gather(vals, 2, verb[..., None, None].expand(-1, -1, 1, 2)).squeeze(2)
+
+    # Eq. 8: subject/object expected at point - APM offset; matched to integer peak locations, as the APM targets
+    # are offsets to integer centers.
+    sub_idx, _ = match_points(point - _apm(apm_subject), torch.stack([xs_h, ys_h], -1), s_h)
+    allowed = None
+    if valid_verb_object is not None:
+        allowed = valid_verb_object.to(verb.device)[verb.unsqueeze(-1), cls_o.unsqueeze(1)]  # (B, Ki, Ko)
+    obj_idx, found = match_points(point - _apm(apm_object), torch.stack([xs_o, ys_o], -1), s_o, allowed)
+
+    scores = s_i * torch.gather(s_h, 1, sub_idx) * torch.gather(s_o, 1, obj_idx) * found.to(s_i.dtype)
+    scores, order = scores.sort(dim=1, descending=True)
+    actpoints, act_w = decode_actpoints(actpoint_offsets, actpoint_weights, ys_i, xs_i)
+
+    def _take(t):
+        idx = order.view(order.shape + (1,) * (t.dim() - 2)).expand(order.shape + t.shape[2:])
+        return torch.gather(t, 1, idx)
+
+    return {
+        "human_boxes": human_boxes, "human_scores": s_h,
+        "object_boxes": object_boxes, "object_scores": s_o, "object_classes": cls_o,
+        "hoi_scores": scores, "verb_classes": _take(verb), "subject_index": _take(sub_idx),
+        "object_index": _take(obj_idx), "interaction_points": _take(point), "actpoints": _take(actpoints),
+        "actpoint_weights": _take(act_w), "valid": _take(found),
+    }

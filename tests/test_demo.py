@@ -1,0 +1,96 @@
+"""demo/demo.py on a real HOI-W image with a randomly initialised tiny GGNet writes a drawing and a triplet JSON."""
+import importlib.util
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from detectron2.config import get_cfg
+from detectron2.data import MetadataCatalog
+from detectron2.modeling import META_ARCH_REGISTRY
+
+from ggnet_d2 import add_ggnet_config
+
+REPO = Path(__file__).resolve().parents[1]
+HOIW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hoiw_demo"
+IMAGE = HOIW / "images" / "trainval_000000.png"
+META_NAME = "_test_demo_hoiw_names"
+
+
+def _demo_module():
+    spec = importlib.util.spec_from_file_location("ggnet_demo_main", REPO / "demo" / "demo.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _tiny_config(tmp_path):
+    cfg = add_ggnet_config(get_cfg())
+    cfg.MODEL.DEVICE = "cpu"
+    cfg.MODEL.WEIGHTS = ""
+    cfg.MODEL.BACKBONE.NAME = "build_resnet_deconv_backbone"
+    cfg.MODEL.RESNET_DECONV.DECONV_CHANNELS = [32, 32, 32]
+    cfg.MODEL.GGNET.HEAD_CONV = 16
+    cfg.MODEL.GGNET.NUM_CLASSES = 11
+    cfg.MODEL.GGNET.NUM_VERBS = 10
+    cfg.MODEL.GGNET.NUM_ACTPOINTS = 9
+    cfg.MODEL.GGNET.TEST.TOPK_INTERACTIONS = 5
+    cfg.INPUT.GGNET.TEST_SIZE = 128
+    cfg.DATASETS.TRAIN = ()
+    cfg.DATASETS.TEST = (META_NAME,)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(cfg.dump())
+    return path
+
+
+@pytest.fixture
+def names():
+    meta = MetadataCatalog.get(META_NAME)
+    if not hasattr(meta, "thing_classes"):
+        meta.set(thing_classes=["person", "cellphone", "cigarette", "drink", "food", "bike", "motorbike", "horse",
+                                "ball", "computer", "document"],
+                 verb_classes=["smoke", "call", "play_cellphone", "eat", "drink", "ride", "hold", "kick", "read",
+                               "play_computer"])
+    return meta
+
+
+def test_demo_writes_image_and_json_for_a_real_photo(tmp_path, names):
+    if not IMAGE.is_file():
+        pytest.skip(f"real HOI-W image absent: {IMAGE}")
+    if "GGNet" not in META_ARCH_REGISTRY:
+        pytest.skip("the GGNet meta-architecture is not registered yet")
+    out = tmp_path / "out"
+    pattern = str(HOIW / "images" / "trainval_00000[0].png")  # a glob matching the one image
+    _demo_module().main(["--config-file", str(_tiny_config(tmp_path)), "--input", pattern, "--output", str(out), "--confidence-threshold", "0", "--show-actpoints",
+                         "--opts", "MODEL.GGNET.HEAD_CONV", "8"])
+    drawn = cv2.imread(str(out / IMAGE.name))
+    original = cv2.imread(str(IMAGE))
+    assert drawn is not None and drawn.shape == original.shape
+    record = json.loads((out / "trainval_000000.json").read_text())
+    assert record["file_name"].endswith(IMAGE.name)
+    assert (record["height"], record["width"]) == original.shape[:2]
+    triplets = record["hoi"]
+    assert len(triplets) == 5  # TOPK_INTERACTIONS with threshold 0
+    assert [t["score"] for t in triplets] == sorted((t["score"] for t in triplets), reverse=True)
+    h, w = original.shape[:2]
+    for t in triplets:
+        assert t["verb"] == names.verb_classes[t["verb_id"]]
+        assert t["object_class"] == names.thing_classes[t["object_class_id"]]
+        for box in (t["subject_box"], t["object_box"]):
+            # a random model predicts near-empty boxes: allow float rounding of x1 == x2 after the rescaling
+            assert -1 <= box[0] <= box[2] + 1e-3 and box[2] <= w + 1, box
+            assert -1 <= box[1] <= box[3] + 1e-3 and box[3] <= h + 1, box
+        assert len(t["actpoints"]) == 9 and len(t["actpoint_weights"]) == 9
+    assert not np.array_equal(drawn, original)  # something was drawn
+
+
+def test_expand_inputs_files_dirs_globs(tmp_path):
+    demo = _demo_module()
+    for name in ("b.png", "a.jpg", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    assert demo.expand_inputs([str(tmp_path)]) == [str(tmp_path / "a.jpg"), str(tmp_path / "b.png")]
+    assert demo.expand_inputs([str(tmp_path / "*.png"), str(tmp_path / "a.jpg")]) == \
+        [str(tmp_path / "b.png"), str(tmp_path / "a.jpg")]
+    with pytest.raises(FileNotFoundError, match="nothing"):
+        demo.expand_inputs([str(tmp_path / "nothing*.png")])

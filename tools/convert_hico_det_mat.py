@@ -1,0 +1,109 @@
+#!/usr/bin/env python
+"""Convert HICO-DET's official ``anno_bbox.mat`` (Chao et al., WACV 2018) into the PPDM/GGNet JSON layout.
+
+Writes ``trainval_hico.json`` (from ``bbox_train``), ``test_hico.json`` (from ``bbox_test``) and ``corre_hico.npy``
+(bool (117, 80), verb x COCO-ordered object, from ``list_action``) into OUT_DIR:
+
+    python tools/convert_hico_det_mat.py datasets/hico_20160224_det/anno_bbox.mat datasets/hico_20160224_det/annotations
+
+Each JSON record: {file_name, width, height, annotations: [{bbox: [x1, y1, x2, y2], category_id: COCO id}],
+hoi_annotation: [{subject_id, object_id, category_id: verb 1..117, hoi_category_id: 1..600}]}. Boxes keep the .mat
+values (original pixels); a box repeated within an image is stored once; HOIs marked ``invis`` (no boxes) are left out.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import scipy.io
+
+from ggnet_d2.data.datasets.constants import COCO_THING_DATASET_IDS, HICO_OBJECTS_COCO_ORDER, HICO_VERBS
+
+
+def _items(x):
+    """A MATLAB struct array loaded with squeeze_me as a Python list (a single struct comes back bare)."""
+    if isinstance(x, np.ndarray):
+        return list(x.ravel())
+    return [x]
+
+
+def read_list_action(mat, mat_file):
+    """list_action -> list of (object name, verb name) of the 600 HOIs (HOI id = position + 1)."""
+    hois = []
+    for k, a in enumerate(_items(mat["list_action"])):
+        obj, verb = str(a.nname), str(a.vname)
+        if obj not in HICO_OBJECTS_COCO_ORDER or verb not in HICO_VERBS:
+            raise ValueError(f"{mat_file}: list_action #{k}: unknown object {obj!r} or verb {verb!r}")
+        hois.append((obj, verb))
+    return hois
+
+
+def _box(b):
+    return [float(b.x1), float(b.y1), float(b.x2), float(b.y2)]
+
+
+def convert_split(entries, hois, mat_file, split):
+    """One bbox_train/bbox_test struct array -> list of PPDM records."""
+    records = []
+    for i, e in enumerate(_items(entries)):
+        annotations, index, hoi_anns = [], {}, []
+
+        def box_id(box, coco_id):
+            key = (tuple(box), coco_id)
+            if key not in index:
+                index[key] = len(annotations)
+                annotations.append({"bbox": box, "category_id": coco_id})
+            return index[key]
+
+        for h in _items(e.hoi):
+            if int(getattr(h, "invis", 0)):
+                continue
+            hoi_id = int(h.id)
+            if not 1 <= hoi_id <= len(hois):
+                raise ValueError(f"{mat_file}: {split} image #{i} ({e.filename}): HOI id {hoi_id} outside 1..600")
+            obj, verb = hois[hoi_id - 1]
+            humans, objects = _items(h.bboxhuman), _items(h.bboxobject)
+            obj_coco = COCO_THING_DATASET_IDS[HICO_OBJECTS_COCO_ORDER.index(obj)]
+            for s, o in np.asarray(h.connection, dtype=np.int64).reshape(-1, 2):
+                if not (1 <= s <= len(humans) and 1 <= o <= len(objects)):
+                    raise ValueError(f"{mat_file}: {split} image #{i} ({e.filename}): connection ({s}, {o}) "
+                                     f"outside {len(humans)} human / {len(objects)} object boxes")
+                hoi_anns.append({"subject_id": box_id(_box(humans[s - 1]), 1),
+                                 "object_id": box_id(_box(objects[o - 1]), obj_coco),
+                                 "category_id": HICO_VERBS.index(verb) + 1, "hoi_category_id": hoi_id})
+        records.append({"file_name": str(e.filename), "width": int(e.size.width), "height": int(e.size.height),
+                        "annotations": annotations, "hoi_annotation": hoi_anns})
+    return records
+
+
+def correspondence(hois):
+    """bool (117, 80) verb x object (COCO order) of the HOI list."""
+    valid = np.zeros((len(HICO_VERBS), len(HICO_OBJECTS_COCO_ORDER)), dtype=bool)
+    for obj, verb in hois:
+        valid[HICO_VERBS.index(verb), HICO_OBJECTS_COCO_ORDER.index(obj)] = True
+    return valid
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("mat_file", help="HICO-DET's anno_bbox.mat")
+    p.add_argument("out_dir", help="folder for trainval_hico.json, test_hico.json, corre_hico.npy")
+    args = p.parse_args(argv)
+    mat = scipy.io.loadmat(args.mat_file, squeeze_me=True, struct_as_record=False)
+    for key in ("list_action", "bbox_train", "bbox_test"):
+        if key not in mat:
+            raise ValueError(f"{args.mat_file}: no {key!r}; not HICO-DET's anno_bbox.mat")
+    hois = read_list_action(mat, args.mat_file)
+    os.makedirs(args.out_dir, exist_ok=True)
+    for key, out in (("bbox_train", "trainval_hico.json"), ("bbox_test", "test_hico.json")):
+        records = convert_split(mat[key], hois, args.mat_file, key)
+        with open(os.path.join(args.out_dir, out), "w") as f:
+            json.dump(records, f)
+        print(f"{out}: {len(records)} images, {sum(len(r['hoi_annotation']) for r in records)} HOIs")
+    np.save(os.path.join(args.out_dir, "corre_hico.npy"), correspondence(hois))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
