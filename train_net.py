@@ -7,18 +7,18 @@
 On a machine without GPUs ``--num-gpus N`` starts N CPU processes with the gloo backend (through detectron2's launch
 where it supports that, else through torchrun).
 """
-from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.engine import default_argument_parser
 from detectron2.evaluation import verify_results
 
 from ggnet_d2.engine import GGNetTrainer, launch_hoi, setup_cfg
+from ggnet_d2.modeling import GGNetCheckpointer
 
 
 def main(args):
     cfg = setup_cfg(args.config_file, args.opts, args)
     if args.eval_only:
         model = GGNetTrainer.build_model(cfg)
-        DetectionCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(cfg.MODEL.WEIGHTS, resume=args.resume)
+        GGNetCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(cfg.MODEL.WEIGHTS, resume=args.resume)
         results = GGNetTrainer.test(cfg, model)
         verify_results(cfg, results)
         return results

@@ -1,12 +1,12 @@
 """Single-image GGNet inference and HOI visualization for the demo (modelled on detectron2's demo/predictor.py)."""
 import cv2
 import torch
-from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import MetadataCatalog
 from detectron2.data import transforms as T
 from detectron2.modeling import build_model
 
 from ggnet_d2.data import build_hoi_test_augmentation
+from ggnet_d2.modeling import GGNetCheckpointer
 from ggnet_d2.utils.visualizer import HOIVisualizer, hoi_instances_to_json
 
 __all__ = ["HOIPredictor", "VisualizationDemo"]
@@ -26,7 +26,7 @@ class HOIPredictor:
         self.cfg = cfg.clone()
         self.model = build_model(self.cfg)
         self.model.eval()
-        DetectionCheckpointer(self.model).load(cfg.MODEL.WEIGHTS)
+        GGNetCheckpointer(self.model).load(cfg.MODEL.WEIGHTS)
         self.aug = T.AugmentationList(build_hoi_test_augmentation(cfg))
         self.input_format = cfg.INPUT.FORMAT
         if self.input_format not in ("RGB", "BGR"):

@@ -1,10 +1,8 @@
 """GGNet's data: HOI dataset loading/registration, the HOIDatasetMapper and its dense targets.
 
 Importing this package registers the built-in datasets (hico_det_train/test, vcoco_trainval/test) lazily under
-``$DETECTRON2_DATASETS`` (default ``datasets/``).
+``$DETECTRON2_DATASETS`` (default ``datasets/``), and the generated quickstart set (synth_hoi_train/test).
 """
-from pathlib import Path
-
 from .datasets import (
     BadRecordError,
     configure_hoi_datasets,
@@ -14,6 +12,7 @@ from .datasets import (
     register_hoi_json,
 )
 from .dataset_mapper import HOIDatasetMapper
+from .datasets.synthetic_hoi import register_synthetic_hoi
 from .transforms import build_hoi_test_augmentation, build_hoi_train_augmentation
 
 __all__ = [
@@ -22,7 +21,4 @@ __all__ = [
 ]
 
 register_all_builtin_hoi()
-
-# The synthetic dataset is written by another part of the project; register it when present.
-if (Path(__file__).parent / "datasets" / "synthetic_hoi.py").is_file():
-    from .datasets import synthetic_hoi  # noqa: F401
+register_synthetic_hoi()

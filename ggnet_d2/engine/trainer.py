@@ -4,7 +4,6 @@ import os
 import weakref
 
 import torch
-from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import build_detection_test_loader, build_detection_train_loader
 from detectron2.engine import AMPTrainer, DefaultTrainer, SimpleTrainer, TrainerBase
 from detectron2.solver.build import get_default_optimizer_params, maybe_add_gradient_clipping
@@ -14,6 +13,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ggnet_d2.data import HOIDatasetMapper
 from ggnet_d2.evaluation import build_hoi_evaluator
+from ggnet_d2.modeling import GGNetCheckpointer
 
 __all__ = ["GGNetTrainer", "create_ddp_model"]
 
@@ -50,7 +50,8 @@ class GGNetTrainer(DefaultTrainer):
         trainer_cls = AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer
         self._trainer = trainer_cls(model, data_loader, optimizer)
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
-        self.checkpointer = DetectionCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
+        # GGNetCheckpointer also loads CenterNet/PPDM/GGNet reference checkpoints (MODEL.WEIGHTS), renaming their keys.
+        self.checkpointer = GGNetCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
         self.start_iter = 0
         self.max_iter = cfg.SOLVER.MAX_ITER
         self.cfg = cfg

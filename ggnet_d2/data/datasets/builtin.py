@@ -90,24 +90,30 @@ def _resolver(static, corre_file, train_json, order, default_valid=None):
     return resolve
 
 
+def _hico_order(valid):
+    return hico_official_hoi_classes()
+
+
 def _object_then_verb(valid):
     return sorted(((int(v), int(o)) for v, o in np.argwhere(valid)), key=lambda p: (p[1], p[0]))
 
 
-def register_all_builtin_hoi(root=None):
+def register_all_builtin_hoi(root=None, prefix=""):
     """Register hico_det_train, hico_det_test, vcoco_trainval, vcoco_test under ``root`` without reading anything.
 
     Args:
         root (str | None): default ``$DETECTRON2_DATASETS`` or "datasets".
+        prefix (str): prepended to the names (tests register a second copy under a temporary root).
     """
     root = root or os.getenv("DETECTRON2_DATASETS", "datasets")
     hico_static = hico_ppdm_static_metadata()
     hico_train = os.path.join(root, _HICO["hico_det_train"][0])
     hico_corre = os.path.join(root, "hico_20160224_det/annotations/corre_hico.npy")
     for name, (json_file, image_root) in _HICO.items():
-        register_hoi_json(name, os.path.join(root, json_file), os.path.join(root, image_root), dict(hico_static),
-                          resolve=_resolver(hico_static, hico_corre, hico_train, lambda valid: hico_official_hoi_classes(),
-                                           hico_official_correspondence))
+        register_hoi_json(prefix + name, os.path.join(root, json_file), os.path.join(root, image_root),
+                          dict(hico_static),
+                          resolve=_resolver(hico_static, hico_corre, hico_train, _hico_order,
+                                            hico_official_correspondence))
 
     vcoco_static = {
         "thing_classes": list(HICO_OBJECTS_COCO_ORDER),
@@ -124,5 +130,6 @@ def register_all_builtin_hoi(root=None):
     vcoco_train = os.path.join(root, _VCOCO["vcoco_trainval"][0])
     vcoco_corre = os.path.join(root, "v-coco/annotations/corre_vcoco.npy")
     for name, (json_file, image_root) in _VCOCO.items():
-        register_hoi_json(name, os.path.join(root, json_file), os.path.join(root, image_root), dict(vcoco_static),
+        register_hoi_json(prefix + name, os.path.join(root, json_file), os.path.join(root, image_root),
+                          dict(vcoco_static),
                           resolve=_resolver(vcoco_static, vcoco_corre, vcoco_train, _object_then_verb))

@@ -1,8 +1,8 @@
 """Class-name lists and id spaces of the public HOI datasets (names only; all statistics come from the data).
 
-- HICO-DET (Chao et al., WACV 2018): 80 COCO object categories, written as in HICO-DET's ``list_action`` (underscores),
-  listed here in COCO's order so that contiguous id 0 is "person"; 117 verbs in HICO-DET's official (alphabetical) order,
-  whose 1-based position is the verb id of the PPDM/GGNet JSON files.
+- HICO-DET (Chao et al., WACV 2018): 80 COCO object categories, written as in HICO-DET's ``list_action``
+  (underscores), listed here in COCO's order so that contiguous id 0 is "person"; 117 verbs in HICO-DET's official
+  (alphabetical) order, whose 1-based position is the verb id of the PPDM/GGNet JSON files.
 - COCO's 91-id space: the object ids of the PPDM/GGNet HICO-DET and V-COCO JSON files (80 used).
 - V-COCO (Gupta & Malik 2015) as released by the PPDM authors: action-role verbs with PPDM's ids; PPDM trains and
   evaluates the 25 ids of ``VCOCO_PPDM_VERB_IDS`` (agent-only actions excluded).
