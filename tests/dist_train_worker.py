@@ -1,5 +1,5 @@
 """Worker for tests/test_engine.py: trains a tiny GGNet for a few iterations in N processes (launch_hoi) and writes, per
-rank, the image ids its data loader yielded and the final weights. Not a test module itself."""
+rank, the image ids its data loader yielded and the final parameters. Not a test module itself."""
 import argparse
 import json
 import os
@@ -43,7 +43,10 @@ def main(args):
     trainer.train()
     model = trainer.model.module if hasattr(trainer.model, "module") else trainer.model
     rank = comm.get_rank()
-    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, os.path.join(args.out, f"rank{rank}.pth"))
+    # Parameters only: BatchNorm running statistics are rank-local (broadcast_buffers=False, as in detectron2), and
+    # checkpoints are written by rank 0.
+    params = {k: v.detach().cpu() for k, v in model.named_parameters()}
+    torch.save(params, os.path.join(args.out, f"rank{rank}.pth"))
     with open(os.path.join(args.out, f"rank{rank}.json"), "w") as f:
         json.dump({"world_size": comm.get_world_size(), "image_ids": RecordingTrainer.seen_image_ids}, f)
 

@@ -12,7 +12,7 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 
 from ggnet_d2 import add_ggnet_config
 from ggnet_d2.data import HOIDatasetMapper, load_hico_det_instances, register_hoi_json
-from ggnet_d2.data.datasets.constants import HOIW_OBJECTS, HOIW_VERBS
+from ggnet_d2.data.datasets.builtin import hoiw_metadata
 from ggnet_d2.data.datasets.hico_det import hico_official_hoi_classes
 from ggnet_d2.data.transforms import ResizeLongestEdge
 
@@ -66,10 +66,7 @@ def hoiw_name():
     if not (HOIW / "annotations.json").is_file():
         pytest.skip(f"{HOIW} not present")
     name = f"hoiw_demo_{uuid.uuid4().hex[:6]}"
-    register_hoi_json(name, str(HOIW / "annotations.json"), str(HOIW / "images"), metadata={
-        "thing_classes": list(HOIW_OBJECTS), "verb_classes": list(HOIW_VERBS),
-        "thing_dataset_id_to_contiguous_id": {i + 1: i for i in range(11)},
-        "verb_dataset_id_to_contiguous_id": {i + 1: i for i in range(10)}})
+    register_hoi_json(name, str(HOIW / "annotations.json"), str(HOIW / "images"), metadata=hoiw_metadata())
     return name
 
 

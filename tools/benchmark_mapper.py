@@ -17,6 +17,7 @@ from detectron2.data import DatasetCatalog
 
 from ggnet_d2 import add_ggnet_config
 from ggnet_d2.data import HOIDatasetMapper, register_hoi_json
+from ggnet_d2.data.datasets.builtin import hoiw_metadata
 from ggnet_d2.data.datasets.constants import HOIW_OBJECTS, HOIW_VERBS
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hoiw_demo"
@@ -38,9 +39,7 @@ def main(argv=None):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
     register_hoi_json("benchmark_hoiw", os.path.join(args.data, "annotations.json"), os.path.join(args.data, "images"),
-                      metadata={"thing_classes": list(HOIW_OBJECTS), "verb_classes": list(HOIW_VERBS),
-                                "thing_dataset_id_to_contiguous_id": {i + 1: i for i in range(len(HOIW_OBJECTS))},
-                                "verb_dataset_id_to_contiguous_id": {i + 1: i for i in range(len(HOIW_VERBS))}})
+                      metadata=hoiw_metadata())
     cfg = add_ggnet_config(get_cfg())
     cfg.DATASETS.TRAIN = ("benchmark_hoiw",)
     cfg.MODEL.GGNET.NUM_CLASSES, cfg.MODEL.GGNET.NUM_VERBS = len(HOIW_OBJECTS), len(HOIW_VERBS)

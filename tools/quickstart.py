@@ -39,7 +39,8 @@ def main():
     trainer = GGNetTrainer(cfg)
     trainer.resume_or_load(resume=True)
     if trainer.start_iter < cfg.SOLVER.MAX_ITER:
-        results = trainer.train()  # ends with detectron2's EvalHook evaluating DATASETS.TEST
+        trainer.train()  # ends with detectron2's EvalHook evaluating DATASETS.TEST
+        results = trainer._last_eval_results
     else:  # a finished run: evaluate its final model again
         results = GGNetTrainer.test(cfg, trainer.model)
     train_seconds = time.time() - start
@@ -54,7 +55,7 @@ def main():
     )
     total = time.time() - start
     hoi = results.get(cfg.DATASETS.TEST[0], results).get("hoi", {})
-    print(f"[quickstart] held-out HOI mAP = {hoi.get('mAP', float('nan')):.2f}; "
+    print(f"[quickstart] held-out HOI mAP (Default, Full) = {hoi.get('mAP_default_full', float('nan')):.2f}; "
           f"training+evaluation {train_seconds / 60:.1f} min, total {total / 60:.1f} min; "
           f"visualizations in {vis_dir}")
 

@@ -6,6 +6,7 @@ Layout (PPDM/GGNet annotation release; see datasets/README.md):
   v-coco/annotations/{trainval_vcoco.json, test_vcoco.json, corre_vcoco.npy}
   v-coco/images/{train2014, val2014}
   v-coco/data/vcoco/vcoco_test.json, v-coco/data/splits/vcoco_test.ids, v-coco/data/instances_vcoco_all_2014.json
+  hoiw_demo/{annotations.json, images/}   (the HOI-W demo sample, e.g. DETECTRON2_DATASETS=../shared/data)
 """
 import json
 import os
@@ -13,12 +14,19 @@ from collections import Counter
 
 import numpy as np
 
-from .constants import COCO_THING_DATASET_IDS, HICO_OBJECTS_COCO_ORDER, VCOCO_PPDM_VERB_IDS, VCOCO_PPDM_VERB_NAMES
+from .constants import (
+    COCO_THING_DATASET_IDS,
+    HICO_OBJECTS_COCO_ORDER,
+    HOIW_OBJECTS,
+    HOIW_VERBS,
+    VCOCO_PPDM_VERB_IDS,
+    VCOCO_PPDM_VERB_NAMES,
+)
 from .hico_det import hico_official_correspondence, hico_official_hoi_classes, hico_ppdm_static_metadata
 from .hoi_json import parse_dataset_id, rare_split
 from .register_hoi import register_hoi_json
 
-__all__ = ["register_all_builtin_hoi", "count_hoi_pairs", "load_correspondence"]
+__all__ = ["register_all_builtin_hoi", "count_hoi_pairs", "load_correspondence", "hoiw_metadata"]
 
 _HICO = {
     "hico_det_train": ("hico_20160224_det/annotations/trainval_hico.json", "hico_20160224_det/images/train2015"),
@@ -98,8 +106,20 @@ def _object_then_verb(valid):
     return sorted(((int(v), int(o)) for v, o in np.argwhere(valid)), key=lambda p: (p[1], p[0]))
 
 
+def hoiw_metadata():
+    """Class lists and id maps of HOI-W ("HOI in the Wild", PIC challenge): 11 objects and 10 verbs, file ids 1-based."""
+    return {
+        "thing_classes": list(HOIW_OBJECTS),
+        "verb_classes": list(HOIW_VERBS),
+        "person_class_id": 0,
+        "thing_dataset_id_to_contiguous_id": {i + 1: i for i in range(len(HOIW_OBJECTS))},
+        "verb_dataset_id_to_contiguous_id": {i + 1: i for i in range(len(HOIW_VERBS))},
+    }
+
+
 def register_all_builtin_hoi(root=None, prefix=""):
-    """Register hico_det_train, hico_det_test, vcoco_trainval, vcoco_test under ``root`` without reading anything.
+    """Register hico_det_train, hico_det_test, vcoco_trainval, vcoco_test and hoiw_demo under ``root`` without reading
+    anything.
 
     Args:
         root (str | None): default ``$DETECTRON2_DATASETS`` or "datasets".
@@ -133,3 +153,5 @@ def register_all_builtin_hoi(root=None, prefix=""):
         register_hoi_json(prefix + name, os.path.join(root, json_file), os.path.join(root, image_root),
                           dict(vcoco_static),
                           resolve=_resolver(vcoco_static, vcoco_corre, vcoco_train, _object_then_verb))
+    register_hoi_json(prefix + "hoiw_demo", os.path.join(root, "hoiw_demo", "annotations.json"),
+                      os.path.join(root, "hoiw_demo", "images"), hoiw_metadata())
