@@ -82,7 +82,9 @@ class VisualizationDemo:
         """
         predictions = self.predictor(image)
         hoi = predictions["hoi_instances"].to("cpu")
-        vis = HOIVisualizer(image[:, :, ::-1], self.metadata).draw_hoi_predictions(
+        # Small images (e.g. the 128 px synthetic set) are drawn enlarged so the labels stay readable.
+        scale = max(1.0, 512.0 / max(image.shape[:2]))
+        vis = HOIVisualizer(image[:, :, ::-1], self.metadata, scale=scale).draw_hoi_predictions(
             hoi, threshold=self.threshold, show_actpoints=self.show_actpoints)
         return predictions, vis, hoi_instances_to_json(hoi, self.metadata, self.threshold)
 

@@ -49,7 +49,7 @@ def main():
     test_images = sorted(glob.glob(os.path.join(_synthetic_image_dir(cfg), "*.png")))[: args.num_vis]
     subprocess.run(
         [sys.executable, os.path.join(REPO, "demo", "demo.py"), "--config-file", os.path.join(args.output, "config.yaml"),
-         "--input", *test_images, "--output", vis_dir, "--confidence-threshold", "0.3", "--show-actpoints",
+         "--input", *test_images, "--output", vis_dir, "--confidence-threshold", "0.05", "--show-actpoints",
          "--opts", "MODEL.WEIGHTS", os.path.join(cfg.OUTPUT_DIR, "model_final.pth")],
         check=True,
     )

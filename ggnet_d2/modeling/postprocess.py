@@ -42,8 +42,9 @@ def decode_boxes(wh, reg, ys, xs):
     """Boxes of center points: center = (x + reg_x, y + reg_y), box = center -+ wh / 2.
 
     Args: wh, reg (B, 2, H, W); ys, xs (B, K) int64. Returns: (B, K, 4) XYXY, feature-map pixels.
+    A negative regressed width/height (possible early in training) gives an empty box, never x2 < x1.
     """
-    size = _gather_points(wh, ys, xs)
+    size = _gather_points(wh, ys, xs).clamp(min=0)
     off = _gather_points(reg, ys, xs)
     cx = xs.to(size.dtype) + off[..., 0]
     cy = ys.to(size.dtype) + off[..., 1]
