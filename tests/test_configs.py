@@ -1,17 +1,15 @@
 """Issue 6: every config in configs/ builds, trains one iteration and evaluates, on a tiny input with the backbone
 shrunk (the paper-size backbones are far too heavy for CI's 2 CPU cores) and the synthetic dataset in place of the
 real ones (HICO-DET and V-COCO are not on CI machines)."""
+import math
 from pathlib import Path
 
-import math
 import pytest
-from detectron2.data import DatasetCatalog, MetadataCatalog
 
 from ggnet_d2.engine import GGNetTrainer, setup_cfg
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(str(p.relative_to(REPO)) for p in (REPO / "configs").rglob("*.yaml"))
-TINY_TEST = "synth_hoi_test_first4"
 
 SHRINK = {
     "build_dla34_backbone": ["MODEL.DLA.CHANNELS", "[8, 8, 16, 16, 32, 32]"],
@@ -22,14 +20,6 @@ SHRINK = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def tiny_test_split():
-    if TINY_TEST not in DatasetCatalog.list():
-        DatasetCatalog.register(TINY_TEST, lambda: DatasetCatalog.get("synth_hoi_test")[:4])
-        MetadataCatalog.get(TINY_TEST).set(**{k: v for k, v in MetadataCatalog.get("synth_hoi_test").as_dict().items()
-                                              if k != "name"})
-
-
 def test_every_config_is_covered():
     names = {Path(c).name for c in CONFIGS}
     assert {"Base-GGNet.yaml", "GGNet_DLA34_HICO.yaml", "GGNet_Hourglass104_HICO.yaml",
@@ -38,11 +28,11 @@ def test_every_config_is_covered():
 
 
 @pytest.mark.parametrize("config", CONFIGS)
-def test_config_trains_one_iteration_and_evaluates(config, tmp_path):
+def test_config_trains_one_iteration_and_evaluates(config, tmp_path, tiny_synth_test):
     cfg = setup_cfg(str(REPO / config), [])
     size = "128" if cfg.MODEL.BACKBONE.NAME == "build_hourglass104_backbone" else "64"
     cfg = setup_cfg(str(REPO / config), SHRINK[cfg.MODEL.BACKBONE.NAME] + [
-        "DATASETS.TRAIN", "('synth_hoi_train',)", "DATASETS.TEST", f"('{TINY_TEST}',)",
+        "DATASETS.TRAIN", "('synth_hoi_train',)", "DATASETS.TEST", f"('{tiny_synth_test}',)",
         "MODEL.GGNET.NUM_CLASSES", "4", "MODEL.GGNET.NUM_VERBS", "7", "MODEL.GGNET.HEAD_CONV", "16",
         "MODEL.WEIGHTS", "", "INPUT.GGNET.INPUT_SIZE", size, "INPUT.GGNET.TEST_SIZE", size,
         "SOLVER.IMS_PER_BATCH", "2", "SOLVER.MAX_ITER", "1", "SOLVER.STEPS", "()", "DATALOADER.NUM_WORKERS", "0",
@@ -56,4 +46,4 @@ def test_config_trains_one_iteration_and_evaluates(config, tmp_path):
     hoi = trainer._last_eval_results["hoi"]
     assert 0.0 <= hoi["mAP_default_full"] <= 100.0 and 0.0 <= hoi["mean_recall_default_full"] <= 100.0
     assert (tmp_path / "model_final.pth").is_file()
-    assert (tmp_path / "inference" / TINY_TEST / "predictions.json").is_file()
+    assert (tmp_path / "inference" / tiny_synth_test / "predictions.json").is_file()

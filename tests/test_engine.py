@@ -1,12 +1,13 @@
 """Issue 6: training engine -- resume, multi-process CPU training, every config trains and evaluates."""
+import importlib.util
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
+from detectron2.engine import default_argument_parser
 
 from ggnet_d2.engine import GGNetTrainer, setup_cfg
 
@@ -62,3 +63,27 @@ def test_two_cpu_processes_see_different_data_and_end_with_identical_weights(tmp
     assert w0.keys() == w1.keys() and len(w0) > 50
     for k in w0:
         assert torch.equal(w0[k], w1[k]), k
+
+
+def _train_net():
+    spec = importlib.util.spec_from_file_location("train_net", REPO / "train_net.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_eval_only_prints_the_table_and_writes_predictions(tmp_path, tiny_synth_test, capsys):
+    cfg = setup_cfg(QUICKSTART, TINY_R18 + ["SOLVER.MAX_ITER", "1", "SOLVER.STEPS", "()", "OUTPUT_DIR", str(tmp_path)])
+    trainer = GGNetTrainer(cfg)
+    trainer.resume_or_load(resume=False)
+    trainer.train()
+    out_dir = tmp_path / "eval"
+    args = default_argument_parser().parse_args(
+        ["--config-file", QUICKSTART, "--eval-only", *TINY_R18, "DATASETS.TEST", f"('{tiny_synth_test}',)",
+         "MODEL.WEIGHTS", str(tmp_path / "model_final.pth"), "OUTPUT_DIR", str(out_dir)])
+    results = _train_net().main(args)
+    assert set(results["hoi"]) >= {"mAP_default_full", "mAP_known_object_full", "mean_recall_default_full"}
+    logged = (out_dir / "log.txt").read_text()
+    assert "mAP_default_full" in logged and "copypaste" in logged
+    predictions = json.loads((out_dir / "inference" / tiny_synth_test / "predictions.json").read_text())
+    assert len(predictions) == 4 and {"file_name", "predictions", "hoi_prediction"} <= set(predictions[0])
