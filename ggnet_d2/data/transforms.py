@@ -1,7 +1,8 @@
 """GGNet's input augmentation, built from ``detectron2.data.transforms`` so boxes move with the image.
 
 Train (CenterNet / PPDM recipe, Sec. 4.2 of GGNet): a random square crop of side ``s = max(H, W) * U(scale range)``
-centred at the image centre plus a clipped Gaussian shift, resized to INPUT_SIZE x INPUT_SIZE (one
+centred at the image centre (along an axis shorter than ``s``: with the image at the top/left, as at test time) plus
+a clipped Gaussian shift, resized to INPUT_SIZE x INPUT_SIZE (one
 ``T.ExtentTransform``; regions outside the image are black), horizontal flip, brightness/contrast/saturation jitter.
 Test: aspect-preserving resize so the longer side is TEST_SIZE (the model pads).
 """
@@ -28,7 +29,10 @@ class RandomCenterAffine(T.Augmentation):
     def get_transform(self, image):
         h, w = image.shape[:2]
         side = max(h, w) * np.random.uniform(*self.scale_range)
-        cx, cy = w / 2.0, h / 2.0
+        # Centred on the image (CenterNet) along an axis the crop does not cover; where the crop is larger than the
+        # image, the image sits at the top/left and the padding at the bottom/right -- the geometry of the test
+        # input (resize + bottom/right padding), so un-augmented training and testing see images placed alike.
+        cx, cy = max(w, side) / 2.0, max(h, side) / 2.0
         if self.shift > 0:
             cx += side * np.clip(np.random.randn() * self.shift, -2 * self.shift, 2 * self.shift)
             cy += side * np.clip(np.random.randn() * self.shift, -2 * self.shift, 2 * self.shift)
