@@ -5,7 +5,6 @@ The matching and AP are HICO-DET's (see hoi_matching.py); the classes are the da
 cannot be a detection of any class), and its count is logged. The subject's predicted category plays no part, as in the
 official HICO-DET code, whose detections are (HOI class, human box, object box, score).
 """
-import itertools
 import json
 import logging
 import os
@@ -14,13 +13,17 @@ from collections import OrderedDict
 import numpy as np
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.evaluation import DatasetEvaluator
-from detectron2.utils import comm
 from tabulate import tabulate
 
 from .hoi_matching import ap_11_point
 from .hoi_triplet_eval import evaluate_hoi_triplets
-from .prediction_format import (entry_to_triplets, ground_truth_from_dataset_dicts, invert_id_map,
-                                outputs_to_prediction_entry, save_prediction_file)
+from .prediction_format import (
+    entry_to_triplets,
+    gather_and_save_entries,
+    ground_truth_from_dataset_dicts,
+    invert_id_map,
+    outputs_to_prediction_entry,
+)
 
 __all__ = ["HOIEvaluator"]
 
@@ -110,16 +113,9 @@ class HOIEvaluator(DatasetEvaluator):
         Returns:
             dict: ``{task: {metric: percent}}`` on the main process, ``{}`` on the others.
         """
-        if self._distributed:
-            comm.synchronize()
-            gathered = comm.gather(self._predictions, dst=0)
-            if not comm.is_main_process():
-                return {}
-            entries = list(itertools.chain(*gathered))
-        else:
-            entries = self._predictions
-        if self._output_dir:
-            save_prediction_file(entries, os.path.join(self._output_dir, "predictions.json"))
+        entries = gather_and_save_entries(self._predictions, self._distributed, self._output_dir)
+        if entries is None:
+            return {}
         return self.evaluate_predictions(entries)
 
     def _entries_to_detections(self, entries, source):

@@ -11,13 +11,16 @@ Boxes are XYXY in original pixels; ``subject_id`` / ``object_id`` index ``predic
 (PPDM's convention), ``image_id`` is extra and optional. Every evaluator scores such entries, so the in-training path
 and ``tools/evaluate_hoi.py`` share one code path.
 """
+import itertools
 import json
 import os
 
 import numpy as np
 from detectron2.structures import BoxMode
+from detectron2.utils import comm
 
 __all__ = [
+    "gather_and_save_entries",
     "invert_id_map",
     "outputs_to_prediction_entry",
     "entry_to_triplets",
@@ -217,3 +220,21 @@ def save_prediction_file(entries, path):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
         json.dump(entries, f)
+
+
+def gather_and_save_entries(entries, distributed, output_dir):
+    """Collect every process's prediction entries on the main process and write them to
+    ``output_dir/predictions.json`` (when ``output_dir`` is set), as detectron2's COCOEvaluator does.
+
+    Returns:
+        list[dict] | None: all entries on the main process (or without ``distributed``), None on other ranks.
+    """
+    if distributed:
+        comm.synchronize()
+        gathered = comm.gather(entries, dst=0)
+        if not comm.is_main_process():
+            return None
+        entries = list(itertools.chain(*gathered))
+    if output_dir:
+        save_prediction_file(entries, os.path.join(output_dir, "predictions.json"))
+    return entries

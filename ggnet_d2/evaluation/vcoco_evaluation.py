@@ -12,7 +12,6 @@ Conversion of one image's triplets to the official per-person detections (``vcoc
   a triplet whose object is the subject itself stands for "no role object" and gives an all-zero role box, which
   Scenario 1 requires for persons whose ground truth has no object for that role.
 """
-import itertools
 import json
 import logging
 import os
@@ -21,10 +20,9 @@ from collections import OrderedDict
 import numpy as np
 from detectron2.data import MetadataCatalog
 from detectron2.evaluation import DatasetEvaluator
-from detectron2.utils import comm
 from tabulate import tabulate
 
-from .prediction_format import invert_id_map, outputs_to_prediction_entry, save_prediction_file
+from .prediction_format import gather_and_save_entries, invert_id_map, outputs_to_prediction_entry
 from .vcoco_protocol import VCOCOGroundTruth, vcoco_agent_eval, vcoco_role_eval
 
 __all__ = ["VCOCOEvaluator", "vcoco_verb_mapping", "vcoco_detections_from_entry"]
@@ -153,15 +151,9 @@ class VCOCOEvaluator(DatasetEvaluator):
 
     def evaluate(self):
         """Gather and score; ``{}`` on non-main ranks."""
-        entries = self._predictions
-        if self._distributed:
-            comm.synchronize()
-            gathered = comm.gather(self._predictions, dst=0)
-            if not comm.is_main_process():
-                return {}
-            entries = list(itertools.chain(*gathered))
-        if self._output_dir:
-            save_prediction_file(entries, os.path.join(self._output_dir, "predictions.json"))
+        entries = gather_and_save_entries(self._predictions, self._distributed, self._output_dir)
+        if entries is None:
+            return {}
         return self.evaluate_predictions(entries)
 
     def evaluate_predictions(self, entries, source="predictions"):
