@@ -155,6 +155,22 @@ def _ap(tp, fp, sc, npos):
     return ap_all_point(rec, prec)
 
 
+def _persons_per_image(gt):
+    """Ground-truth persons of every image, shared by the agent and role evaluations.
+
+    Returns:
+        tuple: a list of (image entry, person row indices, person boxes (P, 4), action labels (P, A) with -1 =
+        ignore, ignore flags (P,)), and the positives per action (A,) over all images.
+    """
+    persons, npos = [], np.zeros(len(gt.actions))
+    for entry in gt.images:
+        inds = np.flatnonzero(entry["is_person"])
+        gt_actions = entry["gt_actions"][inds]
+        npos += np.sum(gt_actions == 1, axis=0)
+        persons.append((entry, inds, entry["boxes"][inds], gt_actions, np.any(gt_actions == -1, axis=1)))
+    return persons, npos
+
+
 def _match(gt_boxes, pred_box):
     if gt_boxes.shape[0] == 0:
         return None, 0.0
@@ -176,13 +192,9 @@ def vcoco_agent_eval(gt, detections, ovr_thresh=0.5):
     """
     num_actions = len(gt.actions)
     tp, fp, sc = ([[] for _ in range(num_actions)] for _ in range(3))
-    npos = np.zeros(num_actions)
+    persons, npos = _persons_per_image(gt)
     dets = _collect(gt, detections)
-    for entry in gt.images:
-        inds = np.flatnonzero(entry["is_person"])
-        gt_boxes, gt_actions = entry["boxes"][inds], entry["gt_actions"][inds]
-        ignore = np.any(gt_actions == -1, axis=1)
-        npos += np.sum(gt_actions == 1, axis=0)
+    for entry, _, gt_boxes, gt_actions, ignore in persons:
         if entry["id"] not in dets:
             continue
         agents = dets[entry["id"]][0]
@@ -226,13 +238,9 @@ def vcoco_role_eval(gt, detections, ovr_thresh=0.5, scenario=1):
         raise ValueError(f"vcoco_role_eval: scenario must be 1 or 2, got {scenario}")
     num_actions = len(gt.actions)
     tp, fp, sc = ([[[], []] for _ in range(num_actions)] for _ in range(3))
-    npos = np.zeros(num_actions)
+    persons, npos = _persons_per_image(gt)
     dets = _collect(gt, detections)
-    for entry in gt.images:
-        inds = np.flatnonzero(entry["is_person"])
-        gt_boxes, gt_actions = entry["boxes"][inds], entry["gt_actions"][inds]
-        ignore = np.any(gt_actions == -1, axis=1)
-        npos += np.sum(gt_actions == 1, axis=0)
+    for entry, inds, gt_boxes, gt_actions, ignore in persons:
         if entry["id"] not in dets:
             continue
         agents, roles = dets[entry["id"]]
