@@ -85,6 +85,8 @@ def add_ggnet_config(cfg):
     _C.INPUT.GGNET.FLIP_PROB = 0.5  # horizontal flip
     _C.INPUT.GGNET.COLOR_JITTER = 0.4  # brightness/contrast/saturation strength (0 disables)
     _C.INPUT.GGNET.TEST_SIZE = 512  # Sec. 4.2: test images resized (aspect kept) so the longer side is 512
+    # CenterNet/PPDM test at a fixed resolution: each test image is padded (black, bottom/right) to a TEST_SIZE square
+    _C.INPUT.GGNET.TEST_PAD_SQUARE = True
     _C.INPUT.GGNET.SIZE_DIVISIBILITY = 32  # padding multiple at test (Hourglass configs need 128)
     _C.INPUT.GGNET.MAX_OBJECTS = 128  # CenterNet: max objects per image in the target tensors
     _C.INPUT.GGNET.MAX_HOIS = 64  # PPDM: max HOI triplets per image in the target tensors

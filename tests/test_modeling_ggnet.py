@@ -108,3 +108,18 @@ def test_missing_targets_raise_with_file_name():
     del inputs[0]["ggnet_targets"]["hna_map"]
     with pytest.raises(ValueError, match="img0.jpg"):
         model(inputs)
+
+@pytest.mark.parametrize("square", [True, False])
+def test_preprocess_pads_black_and_squares_test_images(square):
+    cfg = tiny_cfg("dla")
+    cfg.INPUT.GGNET.TEST_SIZE, cfg.INPUT.GGNET.TEST_PAD_SQUARE = 96, square
+    model = build_model(cfg).eval()
+    image = torch.full((3, 48, 96), 200, dtype=torch.uint8)  # a resized landscape test image, longer side = TEST_SIZE
+    images = model.preprocess_image([{"image": image}])
+    black = (-model.pixel_mean / model.pixel_std).view(3)
+    assert images.image_sizes == [(48, 96)]
+    assert tuple(images.tensor.shape) == ((1, 3, 96, 96) if square else (1, 3, 64, 96))
+    torch.testing.assert_close(images.tensor[0, :, 60, 5], black)  # padding = normalised black, not the mean colour
+    torch.testing.assert_close(images.tensor[0, :, 10, 5], ((200 - model.pixel_mean) / model.pixel_std).view(3))
+    model.train()  # training crops keep their size: the square applies to inference only
+    assert tuple(model.preprocess_image([{"image": image}]).tensor.shape) == (1, 3, 64, 96)

@@ -4,7 +4,7 @@ Train (CenterNet / PPDM recipe, Sec. 4.2 of GGNet): a random square crop of side
 centred at the image centre (along an axis shorter than ``s``: with the image at the top/left, as at test time) plus
 a clipped Gaussian shift, resized to INPUT_SIZE x INPUT_SIZE (one
 ``T.ExtentTransform``; regions outside the image are black), horizontal flip, brightness/contrast/saturation jitter.
-Test: aspect-preserving resize so the longer side is TEST_SIZE (the model pads).
+Test: aspect-preserving resize so the longer side is TEST_SIZE (the model pads with black, to a square by default).
 """
 import numpy as np
 from detectron2.data import transforms as T

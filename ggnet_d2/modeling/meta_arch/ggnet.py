@@ -2,6 +2,7 @@
 and Sec. 3.4 inference, in detectron2's calling convention."""
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from detectron2.config import configurable
@@ -40,7 +41,8 @@ class GGNet(nn.Module):
     def __init__(self, *, backbone, heads, pixel_mean, pixel_std, size_divisibility=32, num_gaze_steps=2,
                  hna_on=True, focal_alpha=2.0, hna_beta=7.0, focal_gamma=4.0, loss_weights=None,
                  person_class_id=0, topk_interactions=100, topk_humans=100, topk_objects=100,
-                 match_valid_objects_only=True, score_thresh=0.0, valid_verb_object=None, output_stride=4):
+                 match_valid_objects_only=True, score_thresh=0.0, valid_verb_object=None, output_stride=4,
+                 test_square_size=0):
         super().__init__()
         self.backbone = backbone
         self.heads = heads
@@ -54,6 +56,7 @@ class GGNet(nn.Module):
         self.match_valid_objects_only = match_valid_objects_only
         self.score_thresh = score_thresh
         self.output_stride = output_stride
+        self.test_square_size = test_square_size
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean, dtype=torch.float32).view(-1, 1, 1), False)
         self.register_buffer("pixel_std", torch.tensor(pixel_std, dtype=torch.float32).view(-1, 1, 1), False)
         if valid_verb_object is not None:
@@ -92,6 +95,7 @@ class GGNet(nn.Module):
             "topk_humans": g.TEST.TOPK_HUMANS, "topk_objects": g.TEST.TOPK_OBJECTS,
             "match_valid_objects_only": g.TEST.MATCH_VALID_OBJECTS_ONLY, "score_thresh": g.TEST.SCORE_THRESH,
             "valid_verb_object": valid, "output_stride": g.OUTPUT_STRIDE,
+            "test_square_size": cfg.INPUT.GGNET.TEST_SIZE if cfg.INPUT.GGNET.TEST_PAD_SQUARE else 0,
         }
 
     @property
@@ -99,9 +103,24 @@ class GGNet(nn.Module):
         return self.pixel_mean.device
 
     def preprocess_image(self, batched_inputs):
-        """Normalise with PIXEL_MEAN/STD and pad to ``size_divisibility`` (bottom/right)."""
-        images = [(x["image"].to(self.device).float() - self.pixel_mean) / self.pixel_std for x in batched_inputs]
-        return ImageList.from_tensors(images, self.size_divisibility)
+        """Pad with black pixels (bottom/right), then normalise with PIXEL_MEAN/STD.
+
+        Training crops are already ``INPUT_SIZE`` squares. At inference each image is padded to a
+        ``test_square_size`` square when that is set (CenterNet/PPDM's fixed-resolution test), then to a multiple of
+        ``size_divisibility``. Padding before normalising makes the border black, as in the training crop (the affine
+        warp fills with 0): a from-scratch model otherwise meets, next to truncated boxes, a border it never saw.
+
+        Returns:
+            ImageList: (B, 3, H, W) normalised tensor; ``image_sizes`` are the unpadded (h, w) input sizes.
+        """
+        images = ImageList.from_tensors([x["image"].to(self.device).float() for x in batched_inputs],
+                                        self.size_divisibility)
+        tensor = images.tensor
+        if not self.training and self.test_square_size:
+            div = max(self.size_divisibility, 1)
+            side = -(-max(self.test_square_size, *tensor.shape[-2:]) // div) * div
+            tensor = F.pad(tensor, (0, side - tensor.shape[-1], 0, side - tensor.shape[-2]))
+        return ImageList((tensor - self.pixel_mean) / self.pixel_std, images.image_sizes)
 
     def forward(self, batched_inputs):
         images = self.preprocess_image(batched_inputs)
