@@ -52,6 +52,7 @@ def _worker(rank, world, init_file, out_file):
             json.dump(res, f)
     else:
         assert res == {}
+    dist.barrier()  # tearing gloo down while the peer is still in a collective can abort the process
     dist.destroy_process_group()
 
 
