@@ -109,6 +109,7 @@ def test_missing_targets_raise_with_file_name():
     with pytest.raises(ValueError, match="img0.jpg"):
         model(inputs)
 
+
 @pytest.mark.parametrize("square", [True, False])
 def test_preprocess_pads_black_and_squares_test_images(square):
     cfg = tiny_cfg("dla")
