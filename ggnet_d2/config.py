@@ -112,4 +112,10 @@ def add_ggnet_config(cfg):
     _C.SOLVER.CHECKPOINT_PERIOD = 5000
     _C.SOLVER.AMP.ENABLED = False
     _C.TEST.EVAL_PERIOD = 0
+
+    # Deformable-convolution backend (issue 14: speed only, same maths; DCNv2, Zhu et al. 2019, as used by the gaze
+    # steps, Sec. 3.2, and CenterNet's DLAUp). "torchvision" = torchvision.ops.deform_conv2d; "gather_gemm" =
+    # ggnet_d2/modeling/deform_conv_gemm.py (multi-threaded CPU backward); "auto" = per device type from the table
+    # AUTO_BACKEND_BY_DEVICE in ggnet_d2/modeling/deform_conv.py (measured with tools/benchmark_gaze.py).
+    _C.MODEL.DEFORM_CONV_BACKEND = "auto"
     return cfg

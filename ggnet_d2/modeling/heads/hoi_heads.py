@@ -15,11 +15,12 @@ class HOIHeads(nn.Module):
     """
 
     def __init__(self, in_channels, *, num_classes, num_verbs, head_conv=256, num_actpoints=25, num_gaze_steps=2,
-                 share_gaze_convs=False, apm_per_verb=True, bias_init=-2.19):
+                 share_gaze_convs=False, apm_per_verb=True, bias_init=-2.19,
+                 deform_conv_backend="torchvision"):
         super().__init__()
         self.object = ObjectHead(in_channels, num_classes, head_conv, bias_init)
         self.interaction = GlanceGazeHead(in_channels, num_verbs, head_conv, num_actpoints, num_gaze_steps,
-                                          share_gaze_convs, bias_init)
+                                          share_gaze_convs, bias_init, deform_conv_backend)
         self.apm = APMHead(head_conv, num_verbs, head_conv, apm_per_verb)
 
     def forward(self, x):
