@@ -40,11 +40,13 @@ def _columns(x_flat, offset, mask, H, W, row0, kh, kw, stride, padding, dilation
     off = offset.view(b, k, 2, ho, wo).permute(0, 3, 4, 1, 2)  # (b, h', W', k, 2)
     py = ys + ky + off[..., 0]
     px = xs + kx + off[..., 1]
-    inside = (py > -1) & (py < H) & (px > -1) & (px < W)
+    # torchvision's "zero outside (-1, H) x (-1, W)" rule needs no separate test: outside that band both row (or
+    # column) neighbours are off the map, and at exactly -1 the only on-map neighbour has bilinear weight 0, while
+    # the derivative there is the one-sided one torchvision's offset backward returns.
     y0f, x0f = torch.floor(py), torch.floor(px)
     ly, lx = py - y0f, px - x0f
     y0, x0 = y0f.long(), x0f.long()
-    m = mask.permute(0, 2, 3, 1) * inside.to(dt)  # (b, h', W', k)
+    m = mask.permute(0, 2, 3, 1)  # (b, h', W', k)
     base = (torch.arange(b, device=dev) * (H * W)).view(b, 1, 1, 1)
     cols = None
     for yy, wy in ((y0, 1 - ly), (y0 + 1, ly)):
