@@ -140,7 +140,8 @@ def test_module_backends_agree(backend):
 
 
 def test_backend_resolution_and_errors():
-    assert resolve_deform_conv_backend("auto", "cpu") == "gather_gemm"
+    assert resolve_deform_conv_backend("auto", "cpu", grad_enabled=True) == "gather_gemm"
+    assert resolve_deform_conv_backend("auto", "cpu", grad_enabled=False) == "torchvision"
     assert resolve_deform_conv_backend("torchvision", "cpu") == "torchvision"
     with pytest.raises(ValueError, match="unknown deformable-conv backend"):
         ModulatedDeformConv(2, 2, 3, backend="nope")

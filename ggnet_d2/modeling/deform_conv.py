@@ -18,20 +18,24 @@ __all__ = ["ModulatedDeformConv", "ModulatedDeformConvPack", "split_offset_mask"
            "resolve_deform_conv_backend"]
 
 DEFORM_CONV_BACKENDS = {"torchvision": deform_conv2d, "gather_gemm": gather_gemm_deform_conv2d}
-# What "auto" picks per device type. cpu: gather_gemm matched torchvision to 1e-6 and its backward is multi-threaded
-# (torchvision's CPU backward is single-threaded; issue 14, tools/benchmark_gaze.py on the 2-core dev machine).
-# cuda: torchvision's fused CUDA kernel until tools/benchmark_gaze.py --device cuda has been measured.
-AUTO_BACKEND_BY_DEVICE = {"cpu": "gather_gemm", "cuda": "torchvision"}
+# What "auto" picks per (device type, autograd on). Source: tools/benchmark_gaze.py on the 2-core dev machine (issue
+# 14, preliminary, loaded machine): on CPU gather_gemm's forward+backward was 4.6x (quickstart shape) and 1.5x (HICO
+# shape) faster than torchvision's single-threaded backward, but its forward alone was 3.6x slower at the HICO shape
+# (256 ch, 5x5, 128x128), so inference keeps torchvision. cuda: torchvision's fused kernel until
+# tools/benchmark_gaze.py --device cuda has been measured.
+AUTO_BACKEND_BY_DEVICE = {("cpu", True): "gather_gemm", ("cpu", False): "torchvision",
+                          ("cuda", True): "torchvision", ("cuda", False): "torchvision"}
 
 
-def resolve_deform_conv_backend(name, device_type):
-    """Name of the deform-conv function for ``name`` ("torchvision" | "gather_gemm" | "auto") on ``device_type``.
+def resolve_deform_conv_backend(name, device_type, grad_enabled=True):
+    """Name of the deform-conv function for ``name`` ("torchvision" | "gather_gemm" | "auto") on ``device_type``
+    (``torch.device.type``), with autograd on or off (``torch.is_grad_enabled()``).
 
     Raises:
         ValueError: unknown backend name.
     """
     if name == "auto":
-        return AUTO_BACKEND_BY_DEVICE.get(device_type, "torchvision")
+        return AUTO_BACKEND_BY_DEVICE.get((device_type, bool(grad_enabled)), "torchvision")
     if name not in DEFORM_CONV_BACKENDS:
         raise ValueError(f"unknown deformable-conv backend {name!r}; choose from "
                          f"{sorted(DEFORM_CONV_BACKENDS) + ['auto']}")
@@ -88,7 +92,8 @@ class ModulatedDeformConv(nn.Module):
         Returns:
             Tensor (B, C_out, H', W').
         """
-        fn = DEFORM_CONV_BACKENDS[resolve_deform_conv_backend(self.backend, x.device.type)]
+        fn = DEFORM_CONV_BACKENDS[resolve_deform_conv_backend(self.backend, x.device.type,
+                                                               torch.is_grad_enabled())]
         return fn(x, offset, self.weight, self.bias, stride=self.stride, padding=self.padding,
                   dilation=self.dilation, mask=mask)
 
