@@ -72,7 +72,7 @@ class GGNet(nn.Module):
             HOIHeads(shapes[name].channels, num_classes=g.NUM_CLASSES, num_verbs=g.NUM_VERBS, head_conv=g.HEAD_CONV,
                      num_actpoints=g.NUM_ACTPOINTS, num_gaze_steps=g.NUM_GAZE_STEPS,
                      share_gaze_convs=g.SHARE_GAZE_CONVS, apm_per_verb=g.APM_PER_VERB,
-                     bias_init=g.OBJ_HEATMAP_BIAS_INIT)
+                     bias_init=g.OBJ_HEATMAP_BIAS_INIT, apm_input=g.APM_INPUT)
             for name in backbone._out_features])
         valid = None
         names = list(cfg.DATASETS.TEST) or list(cfg.DATASETS.TRAIN)
