@@ -135,6 +135,6 @@ def add_ggnet_config(cfg):
     # Where the resized test image sits in the TEST_SIZE square: "top_left" = aspect-preserving resize, black padding
     # bottom/right; "center" = the authors' fixed-resolution test (CenterNet/PPDM/GGNet detectors/base_detector.py
     # pre_process with fix_res, utils/image.py get_affine_transform): an affine warp (bilinear, black border) scaling
-    # the longer side to TEST_SIZE and centring the image in the square. Needs TEST_PAD_SQUARE.
+    # the longer side to TEST_SIZE and centring the image in the square (a TEST_SIZE square whatever TEST_PAD_SQUARE).
     _C.INPUT.GGNET.TEST_PLACEMENT = "top_left"
     return cfg
