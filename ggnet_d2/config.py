@@ -118,4 +118,29 @@ def add_ggnet_config(cfg):
     # ggnet_d2/modeling/deform_conv_gemm.py (multi-threaded CPU backward); "auto" = per device type from the table
     # AUTO_BACKEND_BY_DEVICE in ggnet_d2/modeling/deform_conv.py (measured with tools/benchmark_gaze.py).
     _C.MODEL.DEFORM_CONV_BACKEND = "auto"
+
+    # Faithfulness to the authors' released models: weight loading, decoding presets, test input.
+    # What the APM regressors read: "glance" = the glance features F0 (GGNet Sec. 3.2; authors' ggnet_hourglass_s1/
+    # s2.py exkp.forward apply sub_offset/obj_offset to i_hm_feature); "backbone" = the backbone features, like every
+    # other head (PPDM src/lib/models/networks/pose_dla_dcn.py DLASeg.forward, large_hourglass.py exkp.forward).
+    _C.MODEL.GGNET.APM_INPUT = "glance"
+    # Load reference or own weights that leave parameters at initialisation (tools/convert_weights.py
+    # --allow-partial; --eval-only and the demo otherwise refuse them, ggnet_d2/modeling/checkpoint).
+    _C.MODEL.GGNET.WEIGHTS_ALLOW_PARTIAL = False
+    # Matching rule of interaction points to human/object points: "eq8" = paper Eq. 8, argmin over candidates of
+    # distance / score; "authors" = GGNet/PPDM src/lib/models/decode.py hoidet_decode_match / hoidet_decode:
+    # argmax of score / ((|dx| + 1)(|dy| + 1)), ties to the first candidate (torch.argmax).
+    _C.MODEL.GGNET.TEST.MATCH_RULE = "eq8"
+    # Drop repeated (subject, object, verb) triplets, keeping the highest-scoring one (authors' decode.py:
+    # np.unique over the score-sorted triplets); False keeps all top-K (paper Sec. 3.4).
+    _C.MODEL.GGNET.TEST.DEDUP_TRIPLETS = False
+    # Border boxes in original pixels: "clip" = cut to the image (detectron2 Boxes.clip); "authors" = GGNet/PPDM
+    # src/lib/detectors/hoidet.py bbox_clip: x1, y1 clamped into the image, width/height clamped to [10, image side]
+    # and kept from the clamped x1, y1 (a box crossing the left/top border moves inside; x2/y2 may pass the border).
+    _C.MODEL.GGNET.TEST.BOX_CLIP = "clip"
+    # Where the resized test image sits in the TEST_SIZE square: "top_left" = aspect-preserving resize, black padding
+    # bottom/right; "center" = the authors' fixed-resolution test (CenterNet/PPDM/GGNet detectors/base_detector.py
+    # pre_process with fix_res, utils/image.py get_affine_transform): an affine warp (bilinear, black border) scaling
+    # the longer side to TEST_SIZE and centring the image in the square (a TEST_SIZE square whatever TEST_PAD_SQUARE).
+    _C.INPUT.GGNET.TEST_PLACEMENT = "top_left"
     return cfg

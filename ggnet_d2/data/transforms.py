@@ -4,11 +4,14 @@ Train (CenterNet / PPDM recipe, Sec. 4.2 of GGNet): a random square crop of side
 centred at the image centre (along an axis shorter than ``s``: with the image at the top/left, as at test time) plus
 a clipped Gaussian shift, resized to INPUT_SIZE x INPUT_SIZE (one
 ``T.ExtentTransform``; regions outside the image are black), horizontal flip, brightness/contrast/saturation jitter.
-Test: aspect-preserving resize so the longer side is TEST_SIZE (the model pads with black, to a square by default).
+Test: aspect-preserving resize so the longer side is TEST_SIZE (the model pads with black, to a square by default),
+or, with ``INPUT.GGNET.TEST_PLACEMENT: "center"``, the authors' centring warp (``test_placement.py``).
 """
 import numpy as np
 from detectron2.data import transforms as T
 from PIL import Image
+
+from .test_placement import TEST_PLACEMENTS, CenterAffine
 
 __all__ = ["RandomCenterAffine", "ResizeLongestEdge", "build_hoi_train_augmentation", "build_hoi_test_augmentation"]
 
@@ -71,5 +74,14 @@ def build_hoi_train_augmentation(cfg):
 
 
 def build_hoi_test_augmentation(cfg):
-    """Test augmentation: ``[ResizeLongestEdge(cfg.INPUT.GGNET.TEST_SIZE)]``; needs only the image array."""
-    return [ResizeLongestEdge(cfg.INPUT.GGNET.TEST_SIZE)]
+    """Test augmentation; needs only the image array: ``[ResizeLongestEdge(TEST_SIZE)]`` for
+    ``INPUT.GGNET.TEST_PLACEMENT`` "top_left", ``[CenterAffine(TEST_SIZE)]`` for "center".
+
+    Raises:
+        ValueError: an unknown TEST_PLACEMENT.
+    """
+    g = cfg.INPUT.GGNET
+    placement = g.get("TEST_PLACEMENT", "top_left")
+    if placement not in TEST_PLACEMENTS:
+        raise ValueError(f"INPUT.GGNET.TEST_PLACEMENT must be one of {TEST_PLACEMENTS}, got {placement!r}")
+    return [CenterAffine(g.TEST_SIZE)] if placement == "center" else [ResizeLongestEdge(g.TEST_SIZE)]

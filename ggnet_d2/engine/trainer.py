@@ -51,7 +51,8 @@ class GGNetTrainer(DefaultTrainer):
         self._trainer = trainer_cls(model, data_loader, optimizer)
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
         # GGNetCheckpointer also loads CenterNet/PPDM/GGNet reference checkpoints (MODEL.WEIGHTS), renaming their keys.
-        self.checkpointer = GGNetCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
+        self.checkpointer = GGNetCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self),
+                                              allow_partial=cfg.MODEL.GGNET.WEIGHTS_ALLOW_PARTIAL)
         self.start_iter = 0
         self.max_iter = cfg.SOLVER.MAX_ITER
         self.cfg = cfg

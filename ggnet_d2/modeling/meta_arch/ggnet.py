@@ -10,9 +10,12 @@ from detectron2.data import MetadataCatalog
 from detectron2.modeling import META_ARCH_REGISTRY, build_backbone
 from detectron2.structures import Boxes, ImageList, Instances
 
+from ...data.test_placement import TEST_PLACEMENTS, center_affine
 from ..heads import HOIHeads
 from ..losses import apm_l1_loss, focal_loss, hna_focal_loss, masked_l1_loss
-from ..postprocess import decode_hoi
+from ..postprocess import clip_boxes_authors, decode_hoi
+
+BOX_CLIPS = ("clip", "authors")
 
 __all__ = ["GGNet"]
 
@@ -42,8 +45,17 @@ class GGNet(nn.Module):
                  hna_on=True, focal_alpha=2.0, hna_beta=7.0, focal_gamma=4.0, loss_weights=None,
                  person_class_id=0, topk_interactions=100, topk_humans=100, topk_objects=100,
                  match_valid_objects_only=True, score_thresh=0.0, valid_verb_object=None, output_stride=4,
-                 test_square_size=0):
+                 test_square_size=0, match_rule="eq8", dedup_triplets=False, box_clip="clip",
+                 test_placement="top_left"):
         super().__init__()
+        if box_clip not in BOX_CLIPS:
+            raise ValueError(f"MODEL.GGNET.TEST.BOX_CLIP must be one of {BOX_CLIPS}, got {box_clip!r}")
+        if test_placement not in TEST_PLACEMENTS:
+            raise ValueError(f"INPUT.GGNET.TEST_PLACEMENT must be one of {TEST_PLACEMENTS}, got {test_placement!r}")
+        if test_placement == "center" and not test_square_size:
+            raise ValueError("INPUT.GGNET.TEST_PLACEMENT 'center' needs a test square (INPUT.GGNET.TEST_SIZE > 0)")
+        self.match_rule, self.dedup_triplets = match_rule, dedup_triplets
+        self.box_clip, self.test_placement = box_clip, test_placement
         self.backbone = backbone
         self.heads = heads
         self.size_divisibility = max(size_divisibility, getattr(backbone, "size_divisibility", 0))
@@ -72,7 +84,8 @@ class GGNet(nn.Module):
             HOIHeads(shapes[name].channels, num_classes=g.NUM_CLASSES, num_verbs=g.NUM_VERBS, head_conv=g.HEAD_CONV,
                      num_actpoints=g.NUM_ACTPOINTS, num_gaze_steps=g.NUM_GAZE_STEPS,
                      share_gaze_convs=g.SHARE_GAZE_CONVS, apm_per_verb=g.APM_PER_VERB,
-                     bias_init=g.OBJ_HEATMAP_BIAS_INIT, deform_conv_backend=cfg.MODEL.DEFORM_CONV_BACKEND)
+                     bias_init=g.OBJ_HEATMAP_BIAS_INIT, apm_input=g.APM_INPUT,
+                     deform_conv_backend=cfg.MODEL.DEFORM_CONV_BACKEND)
             for name in backbone._out_features])
         valid = None
         names = list(cfg.DATASETS.TEST) or list(cfg.DATASETS.TRAIN)
@@ -95,7 +108,10 @@ class GGNet(nn.Module):
             "topk_humans": g.TEST.TOPK_HUMANS, "topk_objects": g.TEST.TOPK_OBJECTS,
             "match_valid_objects_only": g.TEST.MATCH_VALID_OBJECTS_ONLY, "score_thresh": g.TEST.SCORE_THRESH,
             "valid_verb_object": valid, "output_stride": g.OUTPUT_STRIDE,
-            "test_square_size": cfg.INPUT.GGNET.TEST_SIZE if cfg.INPUT.GGNET.TEST_PAD_SQUARE else 0,
+            "test_square_size": cfg.INPUT.GGNET.TEST_SIZE if cfg.INPUT.GGNET.TEST_PAD_SQUARE or
+            cfg.INPUT.GGNET.TEST_PLACEMENT == "center" else 0,
+            "match_rule": g.TEST.MATCH_RULE, "dedup_triplets": g.TEST.DEDUP_TRIPLETS, "box_clip": g.TEST.BOX_CLIP,
+            "test_placement": cfg.INPUT.GGNET.TEST_PLACEMENT,
         }
 
     @property
@@ -173,20 +189,45 @@ class GGNet(nn.Module):
                        torch.sigmoid(out["interaction_logits"][-1]), out["apm_subject"], out["apm_object"],
                        out["actpoint_offsets"], out["actpoint_weights"], person_class_id=self.person_class_id,
                        topk_interactions=self.topk[0], topk_humans=self.topk[1], topk_objects=self.topk[2],
-                       valid_verb_object=valid)
+                       valid_verb_object=valid, match_rule=self.match_rule, dedup=self.dedup_triplets)
         results = []
         for i, (x, (rh, rw)) in enumerate(zip(batched_inputs, image_sizes)):
             height, width = x.get("height", rh), x.get("width", rw)
-            scale = d["human_boxes"].new_tensor([width / rw, height / rh]) * self.output_stride
-            results.append(self._to_instances(d, i, scale, height, width))
+            scale, offset = self._to_original(x, rh, rw, height, width)
+            results.append(self._to_instances(d, i, scale * self.output_stride, height, width, offset))
         return results
 
-    def _to_instances(self, d, i, scale, height, width):
+    def _to_original(self, x, rh, rw, height, width):
+        """(scale (2,), offset (2,)) with original = input pixels * scale + offset, per axis (x, y).
+
+        "top_left": the input is the image resized (per-axis factors from the rounded size) at the top left;
+        "center": the input is the ``test_square_size`` square of ``center_affine`` (the authors' transform_preds).
+
+        Raises:
+            ValueError: in "center" placement, an input that is not the test square.
+        """
+        if self.test_placement == "top_left":
+            return self.pixel_mean.new_tensor([width / rw, height / rh]), self.pixel_mean.new_zeros(2)
+        if (rh, rw) != (self.test_square_size,) * 2:
+            raise ValueError(f"{x.get('file_name', 'input image')}: TEST_PLACEMENT 'center' expects the "
+                             f"{self.test_square_size}x{self.test_square_size} centred input "
+                             f"(build_hoi_test_augmentation), got {rh}x{rw}")
+        k, tx, ty = center_affine(height, width, self.test_square_size)
+        return self.pixel_mean.new_tensor([1 / k, 1 / k]), self.pixel_mean.new_tensor([-tx / k, -ty / k])
+
+    def _to_instances(self, d, i, scale, height, width, offset=None):
         box_scale = scale.repeat(2)
-        human_boxes = Boxes(d["human_boxes"][i] * box_scale)
-        object_boxes = Boxes(d["object_boxes"][i] * box_scale)
-        human_boxes.clip((height, width))
-        object_boxes.clip((height, width))
+        box_offset = 0 if offset is None else offset.repeat(2)
+        offset = 0 if offset is None else offset
+        human_boxes = d["human_boxes"][i] * box_scale + box_offset
+        object_boxes = d["object_boxes"][i] * box_scale + box_offset
+        if self.box_clip == "authors":
+            human_boxes = Boxes(clip_boxes_authors(human_boxes, height, width))
+            object_boxes = Boxes(clip_boxes_authors(object_boxes, height, width))
+        else:
+            human_boxes, object_boxes = Boxes(human_boxes), Boxes(object_boxes)
+            human_boxes.clip((height, width))
+            object_boxes.clip((height, width))
         num_h = len(human_boxes)
         inst = Instances((height, width))
         inst.pred_boxes = Boxes.cat([human_boxes, object_boxes])
@@ -203,7 +244,7 @@ class GGNet(nn.Module):
         hoi.object_classes = d["object_classes"][i][obj]
         hoi.verb_classes = d["verb_classes"][i][keep]
         hoi.scores = d["hoi_scores"][i][keep]
-        hoi.interaction_points = d["interaction_points"][i][keep] * scale
-        hoi.actpoints = d["actpoints"][i][keep] * scale
+        hoi.interaction_points = d["interaction_points"][i][keep] * scale + offset
+        hoi.actpoints = d["actpoints"][i][keep] * scale + offset
         hoi.actpoint_weights = d["actpoint_weights"][i][keep]
         return {"instances": inst, "hoi_instances": hoi}
