@@ -214,3 +214,31 @@ def test_train_augmentation_keys():
     x0, y0, x1, y1 = tf[0].src_rect
     box = tf.apply_box(np.array([[x0, y0, x1, y1]]))[0]
     assert np.allclose(box, [0, 0, 64, 64], atol=1e-3)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# configs/released/train_*_authors.yaml
+
+@pytest.mark.parametrize("name, gaze_steps, lr, schedule, eight_gpu", [
+    # 38,118 // 23 = 1,657 iterations per epoch: 140, 90, 120 epochs; on 8 GPUs x 23/24 (batch 24)
+    ("train_GGNet_Hourglass104_HICO_authors.yaml", 1, 1.5e-4, (231980, (149130, 198840)),
+     (24, 222314, (142916, 190555))),
+    # 5,400 // 7 = 771 iterations per epoch; on 2 or 8 GPUs x 7/8 (batch 8)
+    ("train_GGNet_Hourglass104_VCOCO_authors.yaml", 2, 5e-5, (107940, (69390, 92520)),
+     (8, 94448, (60716, 80955))),
+])
+def test_released_training_configs(name, gaze_steps, lr, schedule, eight_gpu):
+    from ggnet_d2.engine.batch_scaling import fit_batch_to_world_size
+
+    path = REPO / "configs" / "released" / name
+    cfg = setup_cfg(str(path), ["DATASETS.TEST", "()", "MODEL.DEVICE", "cpu"])
+    g, s = cfg.MODEL.GGNET, cfg.SOLVER
+    assert (g.NUM_GAZE_STEPS, g.NUM_ACTPOINTS, g.LOSS.GAZE_TARGET, g.LOSS.APM_STACK_REDUCTION) == (
+        gaze_steps, 25, "sharp", "sum")
+    assert (g.LOSS.GLANCE_WEIGHT, s.GLANCE_LR_FACTOR, s.BASE_LR, s.OPTIMIZER) == (0.1, 10.0, lr, "ADAM")
+    assert (s.MAX_ITER, tuple(s.STEPS)) == schedule
+    assert (cfg.INPUT.GGNET.CROP, cfg.INPUT.GGNET.PCA_LIGHTING, cfg.CUDNN_BENCHMARK) == ("authors", 0.1, True)
+    t = fit_batch_to_world_size(cfg, 8).SOLVER
+    assert (t.IMS_PER_BATCH, t.MAX_ITER, tuple(t.STEPS)) == eight_gpu
+    text = path.read_text()
+    assert all(f"{n:,}" in text for n in (eight_gpu[1], *eight_gpu[2]))
