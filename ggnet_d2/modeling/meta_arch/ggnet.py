@@ -12,7 +12,7 @@ from detectron2.structures import Boxes, ImageList, Instances
 
 from ...data.test_placement import TEST_PLACEMENTS, center_affine
 from ..heads import HOIHeads
-from ..losses import apm_l1_loss, focal_loss, hna_focal_loss, masked_l1_loss
+from ..losses import apm_l1_loss, cross_process_normalizer, focal_loss, hna_focal_loss, masked_l1_loss
 from ..postprocess import clip_boxes_authors, decode_hoi
 
 BOX_CLIPS = ("clip", "authors")
@@ -21,6 +21,7 @@ __all__ = ["GGNet"]
 
 _TARGET_KEYS = ("obj_heatmap", "obj_wh", "obj_offset", "obj_index", "obj_mask", "hna_map", "interaction_index",
                 "interaction_mask", "apm_subject_offset", "apm_object_offset", "apm_mask")
+_GAZE_TARGET_KEY = "gaze_hna_map"  # the authors' sharper gaze-step target (MODEL.GGNET.LOSS.GAZE_TARGET "sharp")
 
 
 @META_ARCH_REGISTRY.register()
@@ -31,7 +32,10 @@ class GGNet(nn.Module):
     a dict of weighted losses whose sum is Eq. 7: ``loss_glance``, ``loss_gaze1``..``loss_gazeK`` (last step with
     FINAL_GAZE_WEIGHT; with K = 0 ``loss_glance`` gets FINAL_GAZE_WEIGHT), ``loss_apm_subject``,
     ``loss_apm_object``, ``loss_obj_heatmap``, ``loss_wh``, ``loss_offset``; each averaged over backbone outputs
-    (Hourglass stacks).
+    (Hourglass stacks), except the APM losses with ``apm_stack_reduction="sum"`` (the authors' hoidet.py). Gaze
+    steps are trained on ``hna_map`` or, with ``gaze_target="sharp"``, on the mapper's ``gaze_hna_map``. Every loss
+    is divided by its count (positives, mask entries) summed over all training processes / world size
+    (``cross_process_normalizer``), so N DDP processes with batch b give the gradient of one process with batch N*b.
 
     Inference: ``forward(list of {"image": (3, h, w) resized, "height", "width"})`` returns per image
     ``{"instances", "hoi_instances"}`` in original pixels as specified in docs/interfaces.md.
@@ -46,7 +50,7 @@ class GGNet(nn.Module):
                  person_class_id=0, topk_interactions=100, topk_humans=100, topk_objects=100,
                  match_valid_objects_only=True, score_thresh=0.0, valid_verb_object=None, output_stride=4,
                  test_square_size=0, match_rule="eq8", dedup_triplets=False, box_clip="clip",
-                 test_placement="top_left"):
+                 test_placement="top_left", gaze_target="glance", apm_stack_reduction="mean"):
         super().__init__()
         if box_clip not in BOX_CLIPS:
             raise ValueError(f"MODEL.GGNET.TEST.BOX_CLIP must be one of {BOX_CLIPS}, got {box_clip!r}")
@@ -56,6 +60,12 @@ class GGNet(nn.Module):
             raise ValueError("INPUT.GGNET.TEST_PLACEMENT 'center' needs a test square (INPUT.GGNET.TEST_SIZE > 0)")
         self.match_rule, self.dedup_triplets = match_rule, dedup_triplets
         self.box_clip, self.test_placement = box_clip, test_placement
+        if gaze_target not in ("glance", "sharp"):
+            raise ValueError(f"MODEL.GGNET.LOSS.GAZE_TARGET must be 'glance' or 'sharp', got {gaze_target!r}")
+        if apm_stack_reduction not in ("mean", "sum"):
+            raise ValueError(f"MODEL.GGNET.LOSS.APM_STACK_REDUCTION must be 'mean' or 'sum', got "
+                             f"{apm_stack_reduction!r}")
+        self.gaze_target, self.apm_stack_reduction = gaze_target, apm_stack_reduction
         self.backbone = backbone
         self.heads = heads
         self.size_divisibility = max(size_divisibility, getattr(backbone, "size_divisibility", 0))
@@ -112,6 +122,7 @@ class GGNet(nn.Module):
             cfg.INPUT.GGNET.TEST_PLACEMENT == "center" else 0,
             "match_rule": g.TEST.MATCH_RULE, "dedup_triplets": g.TEST.DEDUP_TRIPLETS, "box_clip": g.TEST.BOX_CLIP,
             "test_placement": cfg.INPUT.GGNET.TEST_PLACEMENT,
+            "gaze_target": lw.GAZE_TARGET, "apm_stack_reduction": lw.APM_STACK_REDUCTION,
         }
 
     @property
@@ -144,42 +155,67 @@ class GGNet(nn.Module):
         names = self.backbone._out_features
         if self.training:
             targets = self._stack_targets(batched_inputs)
-            per_stack = [self.losses(self.heads[i](features[n]), targets) for i, n in enumerate(names)]
-            return {k: sum(d[k] for d in per_stack) / len(per_stack) for k in per_stack[0]}
+            norms = self.loss_normalizers(targets)
+            per_stack = [self.losses(self.heads[i](features[n]), targets, norms) for i, n in enumerate(names)]
+            keep_sum = ("loss_apm_subject", "loss_apm_object") if self.apm_stack_reduction == "sum" else ()
+            return {k: sum(d[k] for d in per_stack) / (1 if k in keep_sum else len(per_stack)) for k in per_stack[0]}
         outputs = self.heads[-1](features[names[-1]])
         return self.inference(outputs, batched_inputs, images.image_sizes)
 
     def _stack_targets(self, batched_inputs):
+        keys = _TARGET_KEYS + ((_GAZE_TARGET_KEY,) if self.gaze_target == "sharp" and self.num_gaze_steps else ())
         try:
-            return {k: torch.stack([x["ggnet_targets"][k] for x in batched_inputs]).to(self.device)
-                    for k in _TARGET_KEYS}
+            return {k: torch.stack([x["ggnet_targets"][k] for x in batched_inputs]).to(self.device) for k in keys}
         except KeyError as e:
             names = [x.get("file_name", "?") for x in batched_inputs]
             raise ValueError(f"training input lacks ggnet_targets key {e} (images {names})") from None
 
-    def losses(self, out, t):
-        """Weighted loss terms (Eq. 4-7) of one head output ``out`` against stacked targets ``t``."""
+    def loss_normalizers(self, t):
+        """Divisors of the losses for stacked targets ``t``: counts summed over all processes / world size.
+
+        Positives (M == 1) of the interaction map(s) and object heatmap (floor 1, as a single process's max(N, 1));
+        mask entries of the L1 losses (+ 1e-4): obj_mask counted once per wh / offset channel, apm_mask as is.
+        """
+        counts = {"interaction": t["hna_map"].eq(1).sum(), "object": t["obj_heatmap"].clamp(min=0).eq(1).sum(),
+                  "object_l1": t["obj_mask"].sum() * 2, "apm": t["apm_mask"].sum()}
+        floors = {"interaction": ("max", 1.0), "object": ("max", 1.0), "object_l1": ("add", 1e-4),
+                  "apm": ("add", 1e-4)}
+        if _GAZE_TARGET_KEY in t:
+            counts["gaze"], floors["gaze"] = t[_GAZE_TARGET_KEY].eq(1).sum(), ("max", 1.0)
+        return cross_process_normalizer(counts, floors)
+
+    def losses(self, out, t, norms=None):
+        """Weighted loss terms (Eq. 4-7) of one head output ``out`` against stacked targets ``t``, divided by
+        ``norms`` (``loss_normalizers(t)``; computed here when None)."""
+        if norms is None:
+            norms = self.loss_normalizers(t)
         w = self.loss_weights
         a, g = self.focal_alpha, self.focal_gamma
-        if self.hna_on:
-            inter_loss = lambda x: hna_focal_loss(x, t["hna_map"], a, self.hna_beta, g)  # noqa: E731
-        else:
-            inter_loss = lambda x: focal_loss(x, t["hna_map"], a, g)  # noqa: E731
+
+        def inter_loss(x, key="hna_map", norm="interaction"):
+            if self.hna_on:
+                return hna_focal_loss(x, t[key], a, self.hna_beta, g, normalizer=norms[norm])
+            return focal_loss(x, t[key], a, g, normalizer=norms[norm])
+
+        gaze_key, gaze_norm = (_GAZE_TARGET_KEY, "gaze") if _GAZE_TARGET_KEY in t else ("hna_map", "interaction")
         logits = out["interaction_logits"]
         k_final = len(logits) - 1
         losses = {"loss_glance": (w["final_gaze"] if k_final == 0 else w["glance"]) * inter_loss(logits[0])}
         for k in range(1, k_final + 1):
             weight = w["final_gaze"] if k == k_final else w["intermediate_gaze"]
-            losses[f"loss_gaze{k}"] = weight * inter_loss(logits[k])
-        idx, mask = t["interaction_index"], t["apm_mask"]
+            losses[f"loss_gaze{k}"] = weight * inter_loss(logits[k], gaze_key, gaze_norm)
+        idx, mask, n_apm = t["interaction_index"], t["apm_mask"], norms["apm"]
         losses["loss_apm_subject"] = w["apm_subject"] * apm_l1_loss(out["apm_subject"], idx, mask,
-                                                                    t["apm_subject_offset"])
+                                                                    t["apm_subject_offset"], n_apm)
         losses["loss_apm_object"] = w["apm_object"] * apm_l1_loss(out["apm_object"], idx, mask,
-                                                                  t["apm_object_offset"])
-        losses["loss_obj_heatmap"] = w["obj_heatmap"] * focal_loss(out["obj_heatmap"], t["obj_heatmap"], a, g)
-        losses["loss_wh"] = w["wh"] * masked_l1_loss(out["obj_wh"], t["obj_index"], t["obj_mask"], t["obj_wh"])
+                                                                  t["apm_object_offset"], n_apm)
+        losses["loss_obj_heatmap"] = w["obj_heatmap"] * focal_loss(out["obj_heatmap"], t["obj_heatmap"], a, g,
+                                                                   normalizer=norms["object"])
+        n_obj = norms["object_l1"]
+        losses["loss_wh"] = w["wh"] * masked_l1_loss(out["obj_wh"], t["obj_index"], t["obj_mask"], t["obj_wh"],
+                                                     n_obj)
         losses["loss_offset"] = w["offset"] * masked_l1_loss(out["obj_offset"], t["obj_index"], t["obj_mask"],
-                                                             t["obj_offset"])
+                                                             t["obj_offset"], n_obj)
         return losses
 
     def inference(self, out, batched_inputs, image_sizes):
