@@ -16,7 +16,6 @@ from ggnet_d2.data.datasets.hico_det import hico_official_hoi_classes
 from ggnet_d2.data.transforms import ResizeLongestEdge
 from shared_data import SHARED
 
-SHARED = SHARED
 HICO = SHARED / "hico_det" / "instances_test2015.json"
 HOIW = SHARED / "hoiw_demo"
 

@@ -7,8 +7,7 @@ from ggnet_d2.evaluation import HICODetEvaluator, ground_truth_from_dataset_dict
 from ggnet_d2.evaluation.prediction_format import invert_id_map
 from shared_data import SHARED
 
-DATA = SHARED
-HICO_TEST = DATA / "hico_det" / "instances_test2015.json"
+HICO_TEST = SHARED / "hico_det" / "instances_test2015.json"
 
 
 @pytest.fixture(scope="module")
