@@ -8,7 +8,8 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from PIL import Image
 
 from ggnet_d2.data.datasets.builtin import load_correspondence, register_all_builtin_hoi
-from ggnet_d2.data.datasets.constants import HICO_OBJECTS_COCO_ORDER, HICO_VERBS, VCOCO_PPDM_VERB_IDS
+from ggnet_d2.data.datasets.constants import (HICO_OBJECTS_COCO_ORDER, HICO_RARE_HOI_IDS, HICO_VERBS,
+                                              VCOCO_PPDM_VERB_IDS)
 from ggnet_d2.data.datasets.hico_det import hico_official_hoi_classes
 
 NAMES = ("hico_det_train", "hico_det_test", "vcoco_trainval", "vcoco_test")
@@ -35,14 +36,16 @@ def _image(folder, name):
     Image.new("RGB", (50, 40)).save(folder / name)
 
 
-def test_hico_builtin_resolves_official_triplets_and_rare_from_training(tmp_path):
+@pytest.mark.parametrize("with_training_file", [True, False])
+def test_hico_builtin_resolves_official_triplets_and_rare_split(tmp_path, with_training_file):
     ann = tmp_path / "hico_20160224_det" / "annotations"
     ann.mkdir(parents=True)
     ride = HICO_VERBS.index("ride") + 1
     rec = {"file_name": "t.jpg", "annotations": [{"bbox": [1, 1, 20, 30], "category_id": 1},
                                                   {"bbox": [5, 5, 40, 35], "category_id": 2}],  # COCO 2 = bicycle
            "hoi_annotation": [{"subject_id": 0, "object_id": 1, "category_id": ride}]}
-    (ann / "trainval_hico.json").write_text(json.dumps([rec] * 10))
+    if with_training_file:  # a training file does not change HICO-DET's official rare split
+        (ann / "trainval_hico.json").write_text(json.dumps([rec] * 10))
     (ann / "test_hico.json").write_text(json.dumps([dict(rec, file_name="u.jpg")]))
     _image(tmp_path / "hico_20160224_det" / "images" / "test2015", "u.jpg")
     prefix = f"t{uuid.uuid4().hex[:6]}_"
@@ -50,7 +53,8 @@ def test_hico_builtin_resolves_official_triplets_and_rare_from_training(tmp_path
     meta = MetadataCatalog.get(prefix + "hico_det_test")
     hoi = hico_official_hoi_classes().index((ride - 1, HICO_OBJECTS_COCO_ORDER.index("bicycle")))
     assert meta.hoi_classes == hico_official_hoi_classes() and meta.valid_verb_object.sum() == 600
-    assert meta.non_rare_hoi_ids == [hoi] and len(meta.rare_hoi_ids) == 599  # 10 training instances: non-rare
+    assert meta.rare_hoi_ids == sorted(HICO_RARE_HOI_IDS) and len(meta.non_rare_hoi_ids) == 462
+    assert meta.hico_split == "test" and meta.hico_image_labels_file.endswith("hico_20160224_det/anno.mat")
     d = DatasetCatalog.get(prefix + "hico_det_test")
     assert d[0]["hoi_annotations"] == [{"subject_id": 0, "object_id": 1, "verb_id": ride - 1, "hoi_id": hoi}]
     assert (d[0]["height"], d[0]["width"]) == (40, 50)

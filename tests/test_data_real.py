@@ -2,7 +2,6 @@
 import json
 import uuid
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +14,8 @@ from ggnet_d2.data import HOIDatasetMapper, load_hico_det_instances, register_ho
 from ggnet_d2.data.datasets.builtin import hoiw_metadata
 from ggnet_d2.data.datasets.hico_det import hico_official_hoi_classes
 from ggnet_d2.data.transforms import ResizeLongestEdge
+from shared_data import SHARED
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 HICO = SHARED / "hico_det" / "instances_test2015.json"
 HOIW = SHARED / "hoiw_demo"
 

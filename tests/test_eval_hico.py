@@ -73,6 +73,30 @@ def test_known_object_mode_keeps_only_images_with_the_object():
     assert res["mAP_known_object_full"] == pytest.approx(100 * 0.5 / 3)
 
 
+def test_score_ties_rank_by_test_image_order_whatever_the_entry_order():
+    gt = {"a.jpg": [(0, SUB, OBJ)], "b.jpg": [(0, SUB, OBJ)]}
+    wrong = [60, 60, 69, 69]
+    # equal scores: the official code ranks a.jpg (first test image) before b.jpg although b's entry comes first:
+    # TP (a) then FP (b): recall [.5, .5], precision [1, .5] -> t = 0 .. 0.5 at 1 -> AP 6/11
+    # (b first would give precision [0, .5] -> 6 * .5 / 11 = 3/11).
+    res = run(gt, [entry("b.jpg", [(0, SUB, wrong, 0.5)]), entry("a.jpg", [(0, SUB, OBJ, 0.5)])])
+    assert res["mAP_default_non_rare"] == pytest.approx(100 * 6 / 11 / 2)
+    # b.jpg is the first test image now: its FP ranks first -> 3/11
+    res = run({"b.jpg": gt["b.jpg"], "a.jpg": gt["a.jpg"]},
+              [entry("b.jpg", [(0, SUB, wrong, 0.5)]), entry("a.jpg", [(0, SUB, OBJ, 0.5)])])
+    assert res["mAP_default_non_rare"] == pytest.approx(100 * 3 / 11 / 2)
+
+
+def test_score_ties_within_an_image_keep_the_entry_order():
+    gt = {"a.jpg": [(0, SUB, OBJ)]}
+    wrong = [60, 60, 69, 69]
+    # FP listed before the TP at the same score: precision [0, .5] at recall [0, 1] -> AP 0.5; reversed: 1.
+    assert run(gt, [entry("a.jpg", [(0, SUB, wrong, 0.5), (0, SUB, OBJ, 0.5)])])["mAP_default_non_rare"] == \
+        pytest.approx(100 * 0.5 / 2)
+    assert run(gt, [entry("a.jpg", [(0, SUB, OBJ, 0.5), (0, SUB, wrong, 0.5)])])["mAP_default_non_rare"] == \
+        pytest.approx(100 * 1.0 / 2)
+
+
 @pytest.mark.parametrize("x2, expected", [(4, 100.0), (3, 0.0)])
 def test_iou_exactly_half_with_inclusive_pixels(x2, expected):
     # [0,0,4,9] vs [0,0,9,9]: 50 / 100 = 0.5 inclusive (true positive); exclusive widths would give 36/81.

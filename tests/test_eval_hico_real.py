@@ -1,14 +1,13 @@
 """HICODetEvaluator on the real HICO-DET test ground truth (../shared/data), skipped when the data is absent."""
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from ggnet_d2.evaluation import HICODetEvaluator, ground_truth_from_dataset_dicts
 from ggnet_d2.evaluation.prediction_format import invert_id_map
+from shared_data import SHARED
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-HICO_TEST = DATA / "hico_det" / "instances_test2015.json"
+HICO_TEST = SHARED / "hico_det" / "instances_test2015.json"
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from ggnet_d2.evaluation.hoi_matching import (ap_11_point, ap_all_point, inclusive_iou, match_hoi_detections,
-                                              per_class_ap)
+from ggnet_d2.evaluation.hoi_matching import (EXACT_TENTHS, RECALL_THRESHOLDS_11, ap_11_point, ap_all_point,
+                                              inclusive_iou, match_hoi_detections, matlab_colon, per_class_ap)
 
 
 def _loop_reference(det_group, scores, dsub, dobj, gt_group, gsub, gobj, thr=0.5):
@@ -31,8 +31,54 @@ def test_inclusive_iou_exact_values():
 def test_ap_11_point_hand_values():
     assert ap_11_point([0.5, 0.5, 1.0], [1.0, 0.5, 2 / 3]) == pytest.approx(28 / 33)
     assert ap_11_point([], []) == 0.0
-    # recall exactly 0.3 reaches the threshold 0.3 (exact tenths): 4 thresholds at precision 1.
-    assert ap_11_point([0.1, 0.2, 0.3], [1.0, 1.0, 1.0]) == pytest.approx(4 / 11)
+    # recall 0.3 (the double nearest 3/10) stays below MATLAB's fourth threshold 0.1 * 3 = 0.30000000000000004:
+    # only t = 0, 0.1, 0.2 reach precision 1 -> 3/11 (exact tenths would give 4/11).
+    assert ap_11_point([0.1, 0.2, 0.3], [1.0, 1.0, 1.0]) == pytest.approx(3 / 11)
+    assert ap_11_point([0.1, 0.2, 0.3], [1.0, 1.0, 1.0], EXACT_TENTHS) == pytest.approx(4 / 11)
+
+
+def test_matlab_colon_thresholds():
+    # MATLAB's 0:0.1:1 (colonop.m): n = round(1 / 0.1) = 10 intervals; elements 0..5 are 0 + k * 0.1, elements
+    # 6..10 are 1 - (10 - k) * 0.1, the middle one (0 + 1) / 2.
+    t = matlab_colon(0, 0.1, 1)
+    assert t.shape == (11,)
+    assert t[3] == 3 * 0.1 == 0.30000000000000004 and t[3] != 0.3   # from the start: 0.1 + 0.1 + 0.1 rounding
+    assert t[6] == 1 - 4 * 0.1 == 0.6 and t[7] == 1 - 3 * 0.1 == 0.7  # from the end: exact tenths
+    assert t[5] == 0.5 and t[0] == 0.0 and t[10] == 1.0
+    assert [i for i in range(11) if t[i] != i / 10] == [3]
+    np.testing.assert_array_equal(RECALL_THRESHOLDS_11, t)
+    # np.arange (the Python ports) differs at 0.3, 0.6 and 0.7
+    arange = np.arange(0, 1.1, 0.1)
+    assert [i for i in range(11) if arange[i] != t[i]] == [6, 7]
+    assert [i for i in range(11) if arange[i] != i / 10] == [3, 6, 7]
+    # other colon vectors: an odd number of intervals, and a step that does not divide the range
+    np.testing.assert_array_equal(matlab_colon(0, 0.25, 0.75), [0, 0.25, 0.5, 0.75])
+    np.testing.assert_array_equal(matlab_colon(0, 0.4, 1), [0, 0.4, 0.8])
+    with pytest.raises(ValueError):
+        matlab_colon(1, 0.1, 0)
+
+
+def test_ap_recall_exactly_03_and_06_matlab_arithmetic():
+    # 10 positives; ranked detections TP TP TP FP TP TP TP: recall 0.1 0.2 0.3 0.3 0.4 0.5 0.6 (k/10 as doubles),
+    # precision 1 1 1 3/4 4/5 5/6 6/7.
+    tp = np.array([1, 1, 1, 0, 1, 1, 1])
+    rec = np.cumsum(tp) / 10.0
+    prec = np.cumsum(tp) / np.arange(1, 8)
+    assert rec[2] == 0.3 and rec[6] == 0.6
+    # MATLAB: t = 0, 0.1, 0.2 -> 1; t = 0.30000000000000004 > rec 0.3 -> best precision at recall >= 0.4 is 6/7;
+    # t = 0.4, 0.5 -> 6/7; t = 0.6 (= 1 - 4 * 0.1 = 0.6) reached by rec 0.6 -> 6/7; t = 0.7 .. 1 -> 0.
+    # AP = (3 * 1 + 4 * 6/7) / 11 = 45/77.
+    assert ap_11_point(rec, prec) == pytest.approx(45 / 77, rel=1e-15)
+    # exact tenths: t = 0.3 reached by rec 0.3 (precision 1) -> (4 + 3 * 6/7) / 11 = 46/77.
+    assert ap_11_point(rec, prec, EXACT_TENTHS) == pytest.approx(46 / 77, rel=1e-15)
+    # np.arange thresholds (PPDM's voc_ap): 0.30000000000000004 like MATLAB, but 0.6000000000000001 > 0.6 is not
+    # reached -> (3 + 3 * 6/7) / 11 = 39/77.
+    assert ap_11_point(rec, prec, np.arange(0, 1.1, 0.1)) == pytest.approx(39 / 77, rel=1e-15)
+    # the sum runs in MATLAB's order, ap = ap + p/11, bit for bit
+    expected = 0.0
+    for p in [1, 1, 1, 6 / 7, 6 / 7, 6 / 7, 6 / 7, 0, 0, 0, 0]:
+        expected = expected + p / 11
+    assert ap_11_point(rec, prec) == expected
 
 
 def test_ap_all_point_hand_values():
@@ -69,4 +115,5 @@ def test_per_class_ap_empty_class_policies():
     np.testing.assert_allclose(ap, [1.0, 0.0, 0.0])
     np.testing.assert_allclose(rec, [1.0, 0.0, 0.0])
     ap, rec = per_class_ap([0, 0], [0.9, 0.8], [True, False], [1, 0, 2], empty_class="nan")
-    assert ap[0] == 1.0 and np.isnan(ap[1]) and ap[2] == 0.0
+    # eleven times p/11 with p = 1 added up as MATLAB does is 1.0000000000000002, not 1
+    assert ap[0] == pytest.approx(1.0, abs=1e-15) and np.isnan(ap[1]) and ap[2] == 0.0

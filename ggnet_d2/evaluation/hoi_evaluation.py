@@ -5,9 +5,7 @@ The matching and AP are HICO-DET's (see hoi_matching.py); the classes are the da
 cannot be a detection of any class), and its count is logged. The subject's predicted category plays no part, as in the
 official HICO-DET code, whose detections are (HOI class, human box, object box, score).
 """
-import json
 import logging
-import os
 from collections import OrderedDict
 
 import numpy as np
@@ -15,10 +13,10 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.evaluation import DatasetEvaluator
 from tabulate import tabulate
 
-from .hoi_matching import ap_11_point
-from .hoi_triplet_eval import evaluate_hoi_triplets
+from .ground_truth_files import read_ppdm_ground_truth
+from .hoi_scoring import KNOWN_OBJECT_SOURCES, HOIScorer
+from .hoi_triplet_eval import HOIGroundTruth
 from .prediction_format import (
-    entry_to_triplets,
     gather_and_save_entries,
     ground_truth_from_dataset_dicts,
     invert_id_map,
@@ -36,23 +34,32 @@ class HOIEvaluator(DatasetEvaluator):
     Build it from a registered dataset name, or from explicit ``ground_truth`` + ``metadata`` (tests, offline use).
     ``process`` turns each image's model output into a PPDM-style prediction entry (dataset-file ids);
     ``evaluate`` gathers them to the main process and scores entries only, exactly as :meth:`evaluate_predictions`
-    does for a prediction file.
+    does for a prediction file (hoi_scoring.py, shared with tools/evaluate_hoi.py).
+
+    The ground truth of a registered dataset is read from its annotation file (metadata ``json_file``) without
+    opening any image, so images missing on disk do not change the score; every image of the split needs a
+    prediction entry (an image the model did not see is an error unless ``allow_missing_images``).
     """
 
     task = "hoi"
     empty_class = "nan"  # classes without test ground truth are left out of the means (reported as NaN)
+    box_shift = 0.0  # pixels added to detections and ground truth before matching (HICO-DET: 1)
+    extra_image_pattern = None  # see HOIScorer
 
-    def __init__(self, dataset_name=None, output_dir=None, *, distributed=True, ground_truth=None, metadata=None):
+    def __init__(self, dataset_name=None, output_dir=None, *, distributed=True, ground_truth=None, metadata=None,
+                 allow_missing_images=False):
         """
         Args:
-            dataset_name (str, optional): registered dataset; its dicts give the ground truth (``hoi_annotations``
-                with ``hoi_id``) and its metadata the classes and id maps.
+            dataset_name (str, optional): registered dataset; its annotation file (or, without one, its dicts) gives
+                the ground truth and its metadata the classes and id maps.
             output_dir (str, optional): where predictions.json and per_hoi_ap.json are written.
             distributed (bool): gather predictions from all ranks with ``detectron2.utils.comm.gather``.
-            ground_truth (dict, optional): base file name -> list of (hoi_class, subject XYXY, object XYXY); replaces
-                the dataset dicts.
+            ground_truth (dict | HOIGroundTruth, optional): base file name -> list of (hoi_class, subject XYXY,
+                object XYXY) in the dataset dicts' pixel frame; replaces the dataset's.
             metadata (object, optional): attribute access to the metadata keys of docs/interfaces.md (at least
                 ``hoi_classes``, ``thing_dataset_id_to_contiguous_id``, ``verb_dataset_id_to_contiguous_id``).
+            allow_missing_images (bool): score images of the split without a prediction entry as images without
+                detections (default: refuse, naming how many and the first few).
 
         Raises:
             ValueError: when neither a dataset name nor ground truth + metadata is given, or metadata lacks a key.
@@ -65,22 +72,19 @@ class HOIEvaluator(DatasetEvaluator):
         self._dataset_name = dataset_name or getattr(metadata, "name", "custom")
         self._output_dir = output_dir
         self._distributed = distributed
+        self._allow_missing_images = allow_missing_images
         self._ground_truth_arg = ground_truth
         self._ground_truth = None
         for key in ("hoi_classes", "thing_dataset_id_to_contiguous_id", "verb_dataset_id_to_contiguous_id"):
             if not hasattr(metadata, key):
                 raise ValueError(f"{type(self).__name__}: metadata of {self._dataset_name} lacks '{key}'")
-        hoi_classes = np.asarray(metadata.hoi_classes, dtype=np.int64).reshape(-1, 2)
-        self._hoi_objects = hoi_classes[:, 1]
+        self._hoi_objects = np.asarray(metadata.hoi_classes, dtype=np.int64).reshape(-1, 2)[:, 1]
         self._thing_to_file = invert_id_map(metadata.thing_dataset_id_to_contiguous_id, "thing ids")
         self._verb_to_file = invert_id_map(metadata.verb_dataset_id_to_contiguous_id, "verb ids")
-        self._thing_from_file = {int(k): int(v) for k, v in metadata.thing_dataset_id_to_contiguous_id.items()}
-        self._verb_from_file = {int(k): int(v) for k, v in metadata.verb_dataset_id_to_contiguous_id.items()}
-        num_verbs = max(len(self._verb_from_file), int(hoi_classes[:, 0].max()) + 1 if len(hoi_classes) else 0)
-        num_things = max(len(self._thing_from_file), int(hoi_classes[:, 1].max()) + 1 if len(hoi_classes) else 0)
-        self._hoi_lookup = np.full((num_verbs, num_things), -1, dtype=np.int64)
-        self._hoi_lookup[hoi_classes[:, 0], hoi_classes[:, 1]] = np.arange(len(hoi_classes))
         self._validate_metadata()
+        self._scorer = HOIScorer(metadata, self._dataset_name, self.empty_class, self.box_shift,
+                                 self.extra_image_pattern)
+        self.known_object_source = None
         self.reset()
 
     def _validate_metadata(self):
@@ -92,14 +96,32 @@ class HOIEvaluator(DatasetEvaluator):
 
     @property
     def ground_truth(self):
-        """dict: base file name -> list of (hoi_class, subject XYXY, object XYXY), loaded lazily."""
+        """HOIGroundTruth: the split's ground truth in the dataset dicts' pixel frame, loaded lazily."""
         if self._ground_truth is None:
-            if self._ground_truth_arg is not None:
-                self._ground_truth = OrderedDict(self._ground_truth_arg)
-            else:
-                self._ground_truth = ground_truth_from_dataset_dicts(DatasetCatalog.get(self._dataset_name),
-                                                                     self._dataset_name)
+            gt = self._ground_truth_arg
+            if gt is None:
+                gt = self._read_ground_truth()
+            elif not isinstance(gt, HOIGroundTruth):
+                gt = HOIGroundTruth.from_pairs(OrderedDict(gt))
+            self._ground_truth = gt
         return self._ground_truth
+
+    def _read_ground_truth(self):
+        """From the annotation file when the metadata names a PPDM-layout one, else from the dataset dicts."""
+        json_file = getattr(self._metadata, "json_file", None)
+        if json_file and str(json_file).endswith(".json"):
+            with open(json_file, "rb") as f:
+                layout_is_list = f.read(64).lstrip().startswith(b"[")
+            if layout_is_list:
+                return read_ppdm_ground_truth(json_file, self._scorer.thing_from_file, self._scorer.verb_from_file,
+                                              self._metadata.hoi_classes,
+                                              getattr(self._metadata, "ignored_verb_dataset_ids", ()))
+        return HOIGroundTruth.from_pairs(ground_truth_from_dataset_dicts(DatasetCatalog.get(self._dataset_name),
+                                                                         self._dataset_name))
+
+    def _known_object_images(self):
+        """Image-level Known-Object sets, or None for box-level (HICODetEvaluator reads anno.mat)."""
+        return None
 
     def process(self, inputs, outputs):
         """Convert each image's output to a prediction entry (see prediction_format.py)."""
@@ -118,80 +140,32 @@ class HOIEvaluator(DatasetEvaluator):
             return {}
         return self.evaluate_predictions(entries)
 
-    def _entries_to_detections(self, entries, source):
-        detections, dropped = {}, 0
-        for entry in entries:
-            key = os.path.basename(entry["file_name"])
-            if key in detections:
-                raise ValueError(f"{source}: two prediction entries for image {key}")
-            t = entry_to_triplets(entry, self._thing_from_file, self._verb_from_file, source)
-            verbs, objs = t["verb_classes"], t["object_classes"]
-            inside = (verbs < self._hoi_lookup.shape[0]) & (objs < self._hoi_lookup.shape[1])
-            hoi = np.full(len(verbs), -1, dtype=np.int64)
-            hoi[inside] = self._hoi_lookup[verbs[inside], objs[inside]]
-            ok = hoi >= 0
-            dropped += int((~ok).sum())
-            detections[key] = {"hoi_classes": hoi[ok], "subject_boxes": t["subject_boxes"][ok],
-                               "object_boxes": t["object_boxes"][ok], "scores": t["scores"][ok]}
-        if dropped:
-            logger.info("%s: %d predicted triplets are not HOI classes of %s and were not scored",
-                        source, dropped, self._dataset_name)
-        return detections
-
     def evaluate_predictions(self, entries, source="predictions"):
-        """Score PPDM-style prediction entries against the ground truth.
+        """Score PPDM-style prediction entries against the ground truth (hoi_scoring.py).
 
         Args:
-            entries (list[dict]): prediction entries (prediction_format.py), any order, one per image at most.
+            entries (list[dict]): prediction entries (prediction_arrays.py), any order, one per image.
             source (str): named in error messages (e.g. the prediction file's path).
 
         Returns:
             dict: ``{task: {"mAP_default_full": ..., "mAP_known_object_rare": ..., "mean_recall_default_full": ...}}``
-            in percent; rare / non_rare only where the metadata has ``rare_hoi_ids`` / ``non_rare_hoi_ids``.
+            in percent; rare / non_rare only where the metadata has ``rare_hoi_ids`` / ``non_rare_hoi_ids``. How
+            Known-Object mode found its images is logged, written to per_hoi_ap.json and kept in
+            ``self.known_object_source``.
 
         Raises:
-            ValueError: for malformed entries, duplicate images or images outside the ground truth.
+            ValueError: for malformed entries, duplicate images, images outside the ground truth, or images of the
+                split without an entry (unless ``allow_missing_images``).
         """
-        detections = self._entries_to_detections(entries, source)
-        res = evaluate_hoi_triplets(self.ground_truth, detections, self._hoi_objects, ap_11_point, self.empty_class)
-        subsets = OrderedDict(full=np.arange(len(self._hoi_objects)))
-        for name, key in (("rare", "rare_hoi_ids"), ("non_rare", "non_rare_hoi_ids")):
-            if getattr(self._metadata, key, None) is not None:
-                subsets[name] = np.asarray(getattr(self._metadata, key), dtype=np.int64)
-        metrics = OrderedDict()
-        for stat, idx in (("mAP", 0), ("mean_recall", 1)):
-            for mode in ("default", "known_object"):
-                values = res[mode][idx]
-                for subset, ids in subsets.items():
-                    sel = values[ids]
-                    mean = float(np.nanmean(sel)) * 100.0 if np.any(~np.isnan(sel)) else float("nan")
-                    metrics[f"{stat}_{mode}_{subset}"] = mean
-        self._report(metrics, res)
+        metrics, details = self._scorer.score(entries, self.ground_truth, source, self._allow_missing_images,
+                                              self._known_object_images())
+        self.known_object_source = KNOWN_OBJECT_SOURCES[details["known_object_source"]]
+        self._report(metrics, details)
         return {self.task: metrics}
 
-    def _report(self, metrics, res):
+    def _report(self, metrics, details):
         rows = [[k, f"{v:.2f}"] for k, v in metrics.items()]
-        logger.info("HOI evaluation on %s:\n%s", self._dataset_name,
-                    tabulate(rows, headers=["metric", "%"], tablefmt="pipe"))
-        if not self._output_dir:
-            return
-        names = self._class_names()
-        per_hoi = [{"hoi_id": i, "name": names[i], "num_positives": int(res["num_positives"][i]),
-                    "ap_default": _pct(res["default"][0][i]), "recall_default": _pct(res["default"][1][i]),
-                    "ap_known_object": _pct(res["known_object"][0][i]),
-                    "recall_known_object": _pct(res["known_object"][1][i])} for i in range(len(names))]
-        os.makedirs(self._output_dir, exist_ok=True)
-        with open(os.path.join(self._output_dir, "per_hoi_ap.json"), "w") as f:
-            json.dump({"metrics": metrics, "per_hoi": per_hoi}, f, indent=1)
-
-    def _class_names(self):
-        verbs = getattr(self._metadata, "verb_classes", None)
-        things = getattr(self._metadata, "thing_classes", None)
-        names = []
-        for v, o in np.asarray(self._metadata.hoi_classes, dtype=np.int64).reshape(-1, 2):
-            names.append(f"{verbs[v]} {things[o]}" if verbs is not None and things is not None else f"{v} {o}")
-        return names
-
-
-def _pct(x):
-    return None if np.isnan(x) else float(x) * 100.0
+        logger.info("HOI evaluation on %s (Known-Object images: %s):\n%s", self._dataset_name,
+                    self.known_object_source, tabulate(rows, headers=["metric", "%"], tablefmt="pipe"))
+        if self._output_dir:
+            self._scorer.write_per_class(self._output_dir, metrics, details)

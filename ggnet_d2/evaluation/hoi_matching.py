@@ -4,7 +4,9 @@ Semantics follow the HICO-DET authors' MATLAB evaluation (Chao et al., WACV 2018
 ``evaluation/VOCevaldet_bboxpair.m`` called from ``eval_one.m``):
 
 * a detection is a (subject box, object box, score) of one HOI class in one image;
-* detections are processed in descending score; ties keep their input order (MATLAB's ``sort`` is stable);
+* detections are processed in descending score; ties keep their input order (MATLAB's ``sort`` is stable), and
+  eval_one.m concatenates a class's detections image by image in test-image order, so equal scores rank by test-image
+  order, then by their order within the image;
 * a detection's overlap with a ground-truth pair of the same class and image is
   ``min(IoU(subject boxes), IoU(object boxes))``, IoU with the inclusive-pixel convention (width = x2 - x1 + 1);
 * it takes the pair with the largest overlap (the first such pair on ties); it is a true positive when that overlap is
@@ -17,6 +19,9 @@ groups, which is what lets everything below run as array operations over all det
 import numpy as np
 
 __all__ = [
+    "matlab_colon",
+    "RECALL_THRESHOLDS_11",
+    "EXACT_TENTHS",
     "inclusive_iou",
     "match_hoi_detections",
     "ap_11_point",
@@ -24,8 +29,53 @@ __all__ = [
     "per_class_ap",
 ]
 
-# Recall thresholds 0, 0.1, ..., 1 of the 11-point AP, as exact tenths (the nearest doubles of k/10).
-RECALL_THRESHOLDS_11 = np.arange(11) / 10.0
+
+def matlab_colon(base, increment, limit):
+    """The vector MATLAB builds for ``base:increment:limit`` (double precision), element for element.
+
+    MATLAB does not add the increment repeatedly: it takes n = round((limit - base) / increment) intervals (one fewer
+    when base + n * increment overshoots limit by more than 2 * eps * max(|base|, |limit|)), computes the first half
+    of the vector from the start, ``base + k * increment``, and the second half from the end, ``last - k *
+    increment``, where ``last`` is ``limit`` when base + n * increment is within that tolerance of it; for an even n
+    the middle element is ``(base + last) / 2``. This is the algorithm MathWorks publishes as ``colonop.m`` (C. Moler,
+    "How does the colon operator work?"). Only increment > 0 with limit >= base is needed here.
+
+    Args:
+        base, increment, limit (float): the three operands.
+
+    Returns:
+        np.ndarray: (n + 1,) float64.
+
+    Raises:
+        ValueError: for a non-positive increment or limit < base.
+    """
+    base, increment, limit = float(base), float(increment), float(limit)
+    if not increment > 0 or limit < base:
+        raise ValueError(f"matlab_colon: only increment > 0 and limit >= base are supported, got "
+                         f"{base}:{increment}:{limit}")
+    tol = 2.0 * np.finfo(np.float64).eps * max(abs(base), abs(limit))
+    n = int(round((limit - base) / increment))
+    if base + n * increment - limit > tol:
+        n -= 1
+    last = base + n * increment
+    if last - limit > -tol:
+        last = limit
+    out = np.empty(n + 1, dtype=np.float64)
+    for k in range(n // 2 + 1):
+        out[k] = base + k * increment
+        out[n - k] = last - k * increment
+    if n % 2 == 0:
+        out[n // 2] = (base + last) / 2.0
+    return out
+
+
+# The recall thresholds of the official 11-point AP, ``for t = 0:0.1:1`` in VOCevaldet_bboxpair.m. All are the
+# nearest doubles of the tenths except the fourth, 3 * 0.1 = 0.30000000000000004 (computed from the start), so a class
+# whose recall reaches exactly 0.3 does not count its precision there. 0.6 and 0.7 come from the end (1 - 4 * 0.1,
+# 1 - 3 * 0.1) and are exact; ``np.arange(0, 1.1, 0.1)`` of the Python ports differs at 0.6 and 0.7 as well.
+RECALL_THRESHOLDS_11 = matlab_colon(0.0, 0.1, 1.0)
+# k / 10 rounded once: what an exact-arithmetic reading of the protocol gives (for comparisons only).
+EXACT_TENTHS = np.arange(11) / 10.0
 
 
 def inclusive_iou(boxes_a, boxes_b):
@@ -122,12 +172,14 @@ def match_hoi_detections(det_group, det_scores, det_subject, det_object, gt_grou
     return tp, matched
 
 
-def ap_11_point(recall, precision):
-    """11-point interpolated AP (HICO-DET, VOCevaldet_bboxpair.m): mean over t in {0, 0.1, ..., 1} of the highest
-    precision at recall >= t (0 when no point reaches t).
+def ap_11_point(recall, precision, thresholds=RECALL_THRESHOLDS_11):
+    """11-point interpolated AP (HICO-DET, VOCevaldet_bboxpair.m): for each t of MATLAB's ``0:0.1:1``, the highest
+    precision at recall >= t (0 when no point reaches t), each divided by 11 and added up in threshold order, as the
+    MATLAB loop ``ap = ap + p/11`` does (so the result matches it to the last bit).
 
     Args:
         recall, precision (np.ndarray): (N,) cumulative curves in score order (recall non-decreasing).
+        thresholds (np.ndarray): (11,) recall thresholds; default :data:`RECALL_THRESHOLDS_11` (MATLAB's values).
 
     Returns:
         float: AP in [0, 1]; 0 for an empty curve.
@@ -137,9 +189,12 @@ def ap_11_point(recall, precision):
     if recall.size == 0:
         return 0.0
     envelope = np.maximum.accumulate(precision[::-1])[::-1]
-    idx = np.searchsorted(recall, RECALL_THRESHOLDS_11, side="left")
+    idx = np.searchsorted(recall, np.asarray(thresholds, dtype=np.float64), side="left")
     padded = np.append(envelope, 0.0)
-    return float(padded[idx].sum() / 11.0)
+    ap = 0.0
+    for p in padded[idx]:
+        ap += float(p) / 11.0
+    return ap
 
 
 def ap_all_point(recall, precision):

@@ -1,82 +1,194 @@
-"""Triplet-class mAP over a whole test set: the HICO-DET protocol on plain arrays (no detectron2 objects).
+"""Triplet-class mAP over a whole test set: the HICO-DET protocol on plain arrays (numpy only, no torch/detectron2,
+so that tools/evaluate_hoi.py can score a file without importing them).
 
-Default mode scores every class on every test image; Known-Object mode keeps, for a class, only the detections of
-images whose ground truth contains the class's object category (eval_one.m, ``eval_mode = 'ko'``). The MATLAB code
-takes that image set from HICO's image-level labels, which also count HOIs annotated as invisible (no boxes); with
-box-level ground truth only, the images whose ground-truth pairs include the object are used -- identical wherever
-the invisible annotations are not the only ones of an object in an image.
+Default mode scores every class on every test image. Known-Object mode keeps, for a class, only the detections of the
+images where its object category is "known" (eval_one.m, ``eval_mode = 'ko'``). The official code takes those images
+from HICO's image-level labels (``anno.mat``: an image counts for a class when its label of any HOI of the class's
+object is 1), which also cover HOIs annotated as invisible (no boxes); pass them as ``object_present``. Without them
+the images whose box-level ground truth has a pair with the object are used -- identical wherever an image's positive
+labels of an object all have boxes.
 """
 import numpy as np
 
 from .hoi_matching import ap_11_point, match_hoi_detections, per_class_ap
 
-__all__ = ["evaluate_hoi_triplets"]
+__all__ = ["HOIGroundTruth", "evaluate_hoi_arrays", "evaluate_hoi_triplets"]
 
 
 def _stack(rows, width):
     return np.asarray(rows, dtype=np.float64).reshape(-1, width)
 
 
-def evaluate_hoi_triplets(ground_truth, detections, hoi_objects, ap_fn=ap_11_point, empty_class="zero",
-                          iou_threshold=0.5):
-    """Per-class AP and recall in Default and Known-Object mode.
+class HOIGroundTruth:
+    """Box-level HOI ground truth of a test split as flat arrays.
+
+    Attributes:
+        image_names (list[str]): image keys (base file names) in test-image order; score ties rank in this order.
+        pair_image (np.ndarray): (G,) int64 index into ``image_names`` of each ground-truth pair.
+        pair_class (np.ndarray): (G,) int64 HOI class of each pair.
+        subject_boxes, object_boxes (np.ndarray): (G, 4) float64 XYXY in the dataset dicts' pixel frame.
+        image_index (dict[str, int]): image key -> position.
+
+    Raises:
+        ValueError: on arrays of different lengths, a pair image outside the list, or a repeated image key.
+    """
+
+    def __init__(self, image_names, pair_image, pair_class, subject_boxes, object_boxes):
+        self.image_names = list(image_names)
+        self.pair_image = np.asarray(pair_image, dtype=np.int64).reshape(-1)
+        self.pair_class = np.asarray(pair_class, dtype=np.int64).reshape(-1)
+        self.subject_boxes = _stack(subject_boxes, 4)
+        self.object_boxes = _stack(object_boxes, 4)
+        g = self.pair_image.shape[0]
+        if not (self.pair_class.shape[0] == self.subject_boxes.shape[0] == self.object_boxes.shape[0] == g):
+            raise ValueError("HOIGroundTruth: pair arrays differ in length")
+        if g and (self.pair_image.min() < 0 or self.pair_image.max() >= len(self.image_names)):
+            raise ValueError("HOIGroundTruth: a pair points outside the image list")
+        self.image_index = {name: i for i, name in enumerate(self.image_names)}
+        if len(self.image_index) != len(self.image_names):
+            raise ValueError("HOIGroundTruth: an image key appears twice; evaluation keys images by base name")
+
+    @property
+    def num_images(self):
+        """int: images of the split."""
+        return len(self.image_names)
+
+    @classmethod
+    def from_pairs(cls, ground_truth):
+        """From ``{image key: [(hoi_class, subject XYXY, object XYXY), ...]}`` (key order = test-image order)."""
+        names, img, hoi, sub, obj = [], [], [], [], []
+        for i, (key, pairs) in enumerate(ground_truth.items()):
+            names.append(key)
+            for h, s, o in pairs:
+                img.append(i)
+                hoi.append(int(h))
+                sub.append(s)
+                obj.append(o)
+        return cls(names, img, hoi, sub, obj)
+
+    def with_images(self, image_names):
+        """The same pairs over a new image list (e.g. the official one), which must hold every current image.
+
+        Raises:
+            ValueError: naming an image of the ground truth that the new list lacks.
+        """
+        new = {name: i for i, name in enumerate(image_names)}
+        missing = [n for n in self.image_names if n not in new]
+        if missing:
+            raise ValueError(f"{len(missing)} ground-truth image(s) are not in the given image list, e.g. "
+                             f"{missing[0]}")
+        remap = np.array([new[n] for n in self.image_names], dtype=np.int64)
+        return HOIGroundTruth(image_names, remap[self.pair_image] if self.pair_image.size else self.pair_image,
+                              self.pair_class, self.subject_boxes, self.object_boxes)
+
+    def shifted(self, shift):
+        """A copy with ``shift`` pixels added to every box coordinate (e.g. 1: PPDM's zero-based frame -> the
+        one-based frame of anno_bbox.mat)."""
+        return HOIGroundTruth(self.image_names, self.pair_image, self.pair_class, self.subject_boxes + shift,
+                              self.object_boxes + shift)
+
+
+def evaluate_hoi_arrays(gt, det_image, det_class, det_scores, det_subject, det_object, hoi_objects,
+                        ap_fn=ap_11_point, empty_class="zero", iou_threshold=0.5, object_present=None):
+    """Per-class AP and recall in Default and Known-Object mode, from flat detection arrays.
 
     Args:
-        ground_truth (dict[str, list[tuple[int, seq, seq]]]): image key -> (hoi_class, subject XYXY, object XYXY)
-            pairs; its key order is the test image order (ties in score are ranked in this order).
-        detections (dict[str, dict]): image key -> {"hoi_classes" (M,), "subject_boxes" (M, 4), "object_boxes"
-            (M, 4), "scores" (M,)}; boxes in the ground truth's pixel frame. Images may be missing (no detections).
+        gt (HOIGroundTruth): ground truth; boxes in the same pixel frame as the detections.
+        det_image (np.ndarray): (D,) int64 index into ``gt.image_names``.
+        det_class (np.ndarray): (D,) int64 HOI class in [0, K).
+        det_scores (np.ndarray): (D,) float64, finite.
+        det_subject, det_object (np.ndarray): (D, 4) float64 XYXY.
         hoi_objects (np.ndarray): (K,) object category of each HOI class.
         ap_fn (callable): AP formula (11-point for HICO-DET).
         empty_class (str): "zero" or "nan", see :func:`per_class_ap`.
         iou_threshold (float): 0.5 in HICO-DET.
+        object_present (np.ndarray | None): (I, O) bool, image i is "known" for object o (from image-level labels);
+            None: derived from the box-level ground truth.
+
+    Detections of one image keep their given order; images are ranked in test-image order whatever order the
+    detections come in (a stable sort by ``det_image``), which is how the official code breaks score ties.
 
     Returns:
         dict: {"default": (ap (K,), recall (K,)), "known_object": (ap, recall), "num_positives": (K,) int64},
         values in [0, 1].
 
     Raises:
-        ValueError: for detections of an image not in the ground truth, or a class id outside [0, K).
+        ValueError: for a class id outside [0, K), an image index outside the split, or (as eval_one.m's assertion)
+            ground-truth pairs in an image that ``object_present`` marks as not having the pair's object.
     """
     hoi_objects = np.asarray(hoi_objects, dtype=np.int64)
     num_classes = hoi_objects.shape[0]
-    image_index = {key: i for i, key in enumerate(ground_truth)}
-    num_images = len(image_index)
-
-    gt_img, gt_cls, gt_sub, gt_obj = [], [], [], []
-    for key, pairs in ground_truth.items():
-        for hoi, sub, obj in pairs:
-            gt_img.append(image_index[key])
-            gt_cls.append(int(hoi))
-            gt_sub.append(sub)
-            gt_obj.append(obj)
-    gt_img = np.asarray(gt_img, dtype=np.int64)
-    gt_cls = np.asarray(gt_cls, dtype=np.int64)
+    num_images = gt.num_images
+    gt_img, gt_cls = gt.pair_image, gt.pair_class
     if gt_cls.size and (gt_cls.min() < 0 or gt_cls.max() >= num_classes):
         raise ValueError(f"ground truth has an HOI class outside [0, {num_classes})")
-    num_objects = int(hoi_objects.max()) + 1 if num_classes else 0
-    object_present = np.zeros((num_images, max(num_objects, 1)), dtype=bool)
-    object_present[gt_img, hoi_objects[gt_cls]] = True
+    num_objects = int(hoi_objects.max()) + 1 if num_classes else 1
+    if object_present is None:
+        object_present = np.zeros((num_images, num_objects), dtype=bool)
+        object_present[gt_img, hoi_objects[gt_cls]] = True
+    else:
+        object_present = np.asarray(object_present, dtype=bool)
+        if object_present.shape[0] != num_images or object_present.shape[1] < num_objects:
+            raise ValueError(f"object_present has shape {object_present.shape}, expected ({num_images}, "
+                             f">= {num_objects})")
+        unknown = ~object_present[gt_img, hoi_objects[gt_cls]]
+        if np.any(unknown):
+            k = int(np.flatnonzero(unknown)[0])
+            raise ValueError(f"image {gt.image_names[gt_img[k]]} has a ground-truth pair of HOI class {gt_cls[k]} "
+                             "but its image-level labels mark no HOI of that object as positive (eval_one.m asserts "
+                             f"this never happens; {int(unknown.sum())} such pairs)")
 
-    unknown = [key for key in detections if key not in image_index]
+    det_image = np.asarray(det_image, dtype=np.int64).reshape(-1)
+    det_class = np.asarray(det_class, dtype=np.int64).reshape(-1)
+    det_scores = np.asarray(det_scores, dtype=np.float64).reshape(-1)
+    det_subject = _stack(det_subject, 4)
+    det_object = _stack(det_object, 4)
+    if det_class.size and (det_class.min() < 0 or det_class.max() >= num_classes):
+        raise ValueError(f"detections have an HOI class outside [0, {num_classes})")
+    if det_image.size and (det_image.min() < 0 or det_image.max() >= num_images):
+        raise ValueError(f"detections have an image index outside [0, {num_images})")
+    if det_image.size > 1 and np.any(det_image[1:] < det_image[:-1]):
+        order = np.argsort(det_image, kind="stable")
+        det_image, det_class, det_scores = det_image[order], det_class[order], det_scores[order]
+        det_subject, det_object = det_subject[order], det_object[order]
+
+    tp, _ = match_hoi_detections(det_class * num_images + det_image, det_scores, det_subject, det_object,
+                                 gt_cls * num_images + gt_img, gt.subject_boxes, gt.object_boxes,
+                                 iou_threshold=iou_threshold)
+    num_positives = np.bincount(gt_cls, minlength=num_classes).astype(np.int64)
+    default = per_class_ap(det_class, det_scores, tp, num_positives, ap_fn, empty_class)
+    # Matching is per (class, image), so dropping whole images leaves the other detections' flags unchanged.
+    keep = object_present[det_image, hoi_objects[det_class]] if det_class.size else np.zeros(0, dtype=bool)
+    known = per_class_ap(det_class[keep], det_scores[keep], tp[keep], num_positives, ap_fn, empty_class)
+    return {"default": default, "known_object": known, "num_positives": num_positives}
+
+
+def evaluate_hoi_triplets(ground_truth, detections, hoi_objects, ap_fn=ap_11_point, empty_class="zero",
+                          iou_threshold=0.5):
+    """:func:`evaluate_hoi_arrays` on per-image dicts.
+
+    Args:
+        ground_truth (dict[str, list[tuple[int, seq, seq]]]): image key -> (hoi_class, subject XYXY, object XYXY)
+            pairs; its key order is the test-image order.
+        detections (dict[str, dict]): image key -> {"hoi_classes" (M,), "subject_boxes" (M, 4), "object_boxes"
+            (M, 4), "scores" (M,)}; boxes in the ground truth's pixel frame. Images may be missing (no detections).
+        hoi_objects, ap_fn, empty_class, iou_threshold: as :func:`evaluate_hoi_arrays`.
+
+    Returns:
+        dict: as :func:`evaluate_hoi_arrays`.
+
+    Raises:
+        ValueError: for detections of an image not in the ground truth, or a class id outside [0, K).
+    """
+    gt = HOIGroundTruth.from_pairs(ground_truth)
+    unknown = [key for key in detections if key not in gt.image_index]
     if unknown:
         raise ValueError(f"predictions for {len(unknown)} image(s) not in the ground truth, e.g. {unknown[0]}")
-    parts = [(image_index[key], d) for key, d in detections.items()]
-    parts.sort(key=lambda item: item[0])  # image order of the ground truth, whatever order predictions came in
+    parts = [(gt.image_index[key], d) for key, d in detections.items()]
     det_img = np.concatenate([np.full(len(d["scores"]), i, dtype=np.int64) for i, d in parts] or [np.zeros(0, int)])
     det_cls = np.concatenate([np.asarray(d["hoi_classes"], dtype=np.int64) for _, d in parts] or [np.zeros(0, int)])
     det_scores = np.concatenate([np.asarray(d["scores"], dtype=np.float64) for _, d in parts] or [np.zeros(0)])
     det_sub = np.concatenate([_stack(d["subject_boxes"], 4) for _, d in parts] or [np.zeros((0, 4))])
     det_obj = np.concatenate([_stack(d["object_boxes"], 4) for _, d in parts] or [np.zeros((0, 4))])
-    if det_cls.size and (det_cls.min() < 0 or det_cls.max() >= num_classes):
-        raise ValueError(f"detections have an HOI class outside [0, {num_classes})")
-
-    tp, _ = match_hoi_detections(det_cls * num_images + det_img, det_scores, det_sub, det_obj,
-                                 gt_cls * num_images + gt_img, _stack(gt_sub, 4), _stack(gt_obj, 4),
-                                 iou_threshold=iou_threshold)
-    num_positives = np.bincount(gt_cls, minlength=num_classes).astype(np.int64)
-    default = per_class_ap(det_cls, det_scores, tp, num_positives, ap_fn, empty_class)
-    # Matching is per (class, image), so dropping whole images leaves the other detections' flags unchanged.
-    keep = object_present[det_img, hoi_objects[det_cls]] if det_cls.size else np.zeros(0, dtype=bool)
-    known = per_class_ap(det_cls[keep], det_scores[keep], tp[keep], num_positives, ap_fn, empty_class)
-    return {"default": default, "known_object": known, "num_positives": num_positives}
+    return evaluate_hoi_arrays(gt, det_img, det_cls, det_scores, det_sub, det_obj, hoi_objects, ap_fn, empty_class,
+                               iou_threshold)

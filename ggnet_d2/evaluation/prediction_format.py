@@ -19,6 +19,8 @@ import numpy as np
 from detectron2.structures import BoxMode
 from detectron2.utils import comm
 
+from .prediction_arrays import load_prediction_file as _load_prediction_file
+
 __all__ = [
     "gather_and_save_entries",
     "invert_id_map",
@@ -199,20 +201,17 @@ def ground_truth_from_dataset_dicts(dataset_dicts, source="dataset"):
     return ground_truth
 
 
-def load_prediction_file(path):
-    """Read a PPDM-style prediction JSON (list of entries).
+def load_prediction_file(path, extra_entry_keys=()):
+    """Read a PPDM-style prediction JSON (list of entries) and check the entries' keys.
+
+    Same as :func:`prediction_arrays.load_prediction_file` (orjson, entry keys checked; records are checked when
+    decoded).
 
     Raises:
-        ValueError: naming the file when it is not a list of dicts with "file_name".
+        ValueError: naming the file and entry when it is not a list of entries or an entry has an unknown or
+            missing key.
     """
-    with open(path) as f:
-        entries = json.load(f)
-    if not isinstance(entries, list):
-        raise ValueError(f"{path}: a prediction file is a JSON list of per-image entries")
-    for i, e in enumerate(entries):
-        if not isinstance(e, dict) or "file_name" not in e:
-            raise ValueError(f"{path}: entry {i} is not a dict with a 'file_name'")
-    return entries
+    return _load_prediction_file(path, extra_entry_keys)
 
 
 def save_prediction_file(entries, path):

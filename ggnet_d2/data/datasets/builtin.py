@@ -17,6 +17,7 @@ import numpy as np
 from .constants import (
     COCO_THING_DATASET_IDS,
     HICO_OBJECTS_COCO_ORDER,
+    HICO_RARE_HOI_IDS,
     HOIW_OBJECTS,
     HOIW_VERBS,
     VCOCO_PPDM_VERB_IDS,
@@ -76,11 +77,23 @@ def load_correspondence(npy_file, num_verbs, num_classes):
     raise ValueError(f"{npy_file}: correspondence of shape {m.shape}, expected ({num_verbs}, {num_classes})")
 
 
-def _resolver(static, corre_file, train_json, order, default_valid=None):
+def _resolver(static, corre_file, train_json, order, default_valid=None, fixed_rare=None):
     """Lazy metadata of a built-in: correspondence from ``corre_file`` (else ``default_valid()``, else the training
-    pairs), triplet list ``order(valid)``, rare = < 10 instances in ``train_json``."""
+    pairs), triplet list ``order(valid)``, rare = ``fixed_rare`` (HICO-DET's official split) or < 10 instances in
+    ``train_json``. Without the training file, a split with a fixed rare list and a correspondence resolves all the
+    same (scoring needs only the test annotations); otherwise there is no rare split (keys None)."""
     def resolve():
         V, C = len(static["verb_classes"]), len(static["thing_classes"])
+        if fixed_rare is not None and (os.path.isfile(corre_file) or default_valid is not None):
+            valid = load_correspondence(corre_file, V, C) if os.path.isfile(corre_file) else default_valid()
+            hoi_classes = order(valid)
+            rare = sorted(int(i) for i in fixed_rare)
+            return {"valid_verb_object": valid, "hoi_classes": hoi_classes, "rare_hoi_ids": rare,
+                    "non_rare_hoi_ids": sorted(set(range(len(hoi_classes))) - set(rare))}
+        if not os.path.isfile(train_json) and os.path.isfile(corre_file):
+            valid = load_correspondence(corre_file, V, C)
+            return {"valid_verb_object": valid, "hoi_classes": order(valid), "rare_hoi_ids": None,
+                    "non_rare_hoi_ids": None}
         counts = count_hoi_pairs(train_json, static["thing_dataset_id_to_contiguous_id"],
                                  static["verb_dataset_id_to_contiguous_id"])
         if os.path.isfile(corre_file):
@@ -130,10 +143,12 @@ def register_all_builtin_hoi(root=None, prefix=""):
     hico_train = os.path.join(root, _HICO["hico_det_train"][0])
     hico_corre = os.path.join(root, "hico_20160224_det/annotations/corre_hico.npy")
     for name, (json_file, image_root) in _HICO.items():
-        register_hoi_json(prefix + name, os.path.join(root, json_file), os.path.join(root, image_root),
-                          dict(hico_static),
+        # HICO's image-level labels: Known-Object mode uses them when the file is there (hico_det_evaluation.py).
+        static = dict(hico_static, hico_split=name.rsplit("_", 1)[1],
+                      hico_image_labels_file=os.path.join(root, "hico_20160224_det", "anno.mat"))
+        register_hoi_json(prefix + name, os.path.join(root, json_file), os.path.join(root, image_root), static,
                           resolve=_resolver(hico_static, hico_corre, hico_train, _hico_order,
-                                            hico_official_correspondence))
+                                            hico_official_correspondence, HICO_RARE_HOI_IDS))
 
     vcoco_static = {
         "thing_classes": list(HICO_OBJECTS_COCO_ORDER),

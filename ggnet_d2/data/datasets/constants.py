@@ -1,4 +1,4 @@
-"""Class-name lists and id spaces of the public HOI datasets (names only; all statistics come from the data).
+"""Class-name lists and id spaces of the public HOI datasets (names, plus HICO-DET's fixed rare split).
 
 - HICO-DET (Chao et al., WACV 2018): 80 COCO object categories, written as in HICO-DET's ``list_action``
   (underscores), listed here in COCO's order so that contiguous id 0 is "person"; 117 verbs in HICO-DET's official
@@ -6,8 +6,8 @@
 - COCO's 91-id space: the object ids of the PPDM/GGNet HICO-DET and V-COCO JSON files (80 used).
 - V-COCO (Gupta & Malik 2015) as released by the PPDM authors: action-role verbs with PPDM's ids; PPDM trains and
   evaluates the 25 ids of ``VCOCO_PPDM_VERB_IDS`` (agent-only actions excluded).
-- HICO-DET's 600 HOI class names (``HICO_HOI_LIST``) in the order of its official ``list_action``; rare/non-rare
-  splits are not listed here, they are counted from training data.
+- HICO-DET's 600 HOI class names (``HICO_HOI_LIST``) in the order of its official ``list_action``, and its fixed
+  rare split (``HICO_RARE_HOI_IDS``); other datasets' rare splits are counted from their training data.
 """
 
 COCO_THING_DATASET_IDS = (
@@ -138,4 +138,18 @@ HICO_HOI_LIST = (
     ("vase", "hold make paint no_interaction"),
     ("wine_glass", "fill hold sip toast lick wash no_interaction"),
     ("zebra", "feed hold pet watch no_interaction"),
+)
+
+# HICO-DET's 138 rare HOI classes (0-based positions in the official list_action order): the classes with fewer than
+# 10 visible training instances in anno_bbox.mat (ho-rcnn evaluation/eval_one.m, ``num_inst < 10``). The official
+# split is fixed by the released training annotations, so scoring the test split needs neither them nor a recount;
+# source: the ``rare`` field of F. Zhang's hicodet ``instances_test2015.json`` (github.com/fredzzhang/hicodet), which
+# tests/test_eval_offline.py checks against ../shared/data/hico_det/instances_test2015.json.
+HICO_RARE_HOI_IDS = (
+    8, 22, 27, 44, 50, 55, 62, 63, 66, 70, 76, 77, 80, 83, 84, 90, 99, 100, 104, 107, 112, 127, 135, 136, 149, 158,
+    165, 166, 168, 172, 179, 181, 184, 188, 189, 192, 195, 198, 205, 206, 214, 216, 222, 227, 229, 238, 239, 254, 255,
+    257, 260, 261, 262, 274, 279, 280, 281, 286, 289, 292, 303, 311, 315, 317, 325, 328, 333, 334, 345, 350, 351, 354,
+    358, 364, 379, 381, 389, 390, 391, 395, 397, 398, 399, 401, 402, 403, 404, 405, 407, 410, 416, 418, 426, 427, 429,
+    431, 436, 439, 440, 449, 451, 463, 469, 474, 482, 485, 498, 499, 504, 509, 514, 517, 520, 522, 526, 531, 535, 539,
+    546, 547, 548, 549, 550, 551, 552, 555, 556, 560, 578, 580, 581, 586, 592, 593, 595, 596, 597, 599,
 )

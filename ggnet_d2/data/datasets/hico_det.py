@@ -1,8 +1,9 @@
 """HICO-DET (Chao et al., WACV 2018): the hicodet-format instances JSON loader and the official HOI order.
 
 ``instances_{train,test}2015.json`` (F. Zhang's public ``hicodet`` utilities) holds, per image, one human box and one
-object box per HOI instance (original pixels, XYXY), the HOI class (0..599), object class (0..79, alphabetical) and verb
-class (0..116), plus the official correspondence and rare/non-rare lists.
+object box per HOI instance (original pixels, XYXY, anno_bbox.mat's one-based values), the HOI class (0..599), object
+class (0..79, alphabetical) and verb class (0..116), plus the official correspondence and rare/non-rare lists. The
+loader shifts boxes by -1 into the zero-based frame of PPDM's files.
 """
 import json
 import os
@@ -72,10 +73,10 @@ def load_hico_det_instances(json_file, image_root=None):
 
     Returns:
         (list[dict], dict): dataset dicts (docs/interfaces.md; ``image_id`` = the number in the file name, boxes in
-        original pixels XYXY_ABS, objects in COCO contiguous order with person = 0, verbs 0..116, ``hoi_id`` 0..599)
-        and metadata: thing_classes, verb_classes, person_class_id, both id maps (file id -> contiguous),
-        valid_verb_object (117, 80), hoi_classes (600, official order), rare_hoi_ids (138), non_rare_hoi_ids (462),
-        evaluator_type "hico_det", json_file, image_root.
+        original pixels XYXY_ABS, zero-based = file - 1, objects in COCO contiguous order with person = 0, verbs
+        0..116, ``hoi_id`` 0..599) and metadata: thing_classes, verb_classes, person_class_id, both id maps (file
+        id -> contiguous), valid_verb_object (117, 80), hoi_classes (600, official order), rare_hoi_ids (138),
+        non_rare_hoi_ids (462), evaluator_type "hico_det", json_file, image_root.
 
     Raises:
         ValueError: the file lacks a hicodet key, or its object names are not HICO-DET's 80.
@@ -132,7 +133,9 @@ def _hico_record(i, name, ann, width, height, obj_map, person, hoi_classes, json
     boxes, index = [], {}
 
     def box_id(box, cat, k):
-        x1, y1, x2, y2 = (float(v) for v in box)
+        # The file keeps anno_bbox.mat's one-based pixel indices; dataset dicts are zero-based like PPDM's files
+        # (the .mat values - 1), the frame the model learns and the evaluators expect (ground_truth_files.py).
+        x1, y1, x2, y2 = (float(v) - 1.0 for v in box)
         if x2 <= x1 or y2 <= y1:
             skips.bad("degenerate_box", f"{where} hoi #{k}: degenerate box {list(box)} (x2 <= x1 or y2 <= y1)")
             return None

@@ -1,0 +1,360 @@
+"""Test ground truth read straight from the released annotation files, for scoring without images or training data.
+
+numpy / scipy / json only, so that tools/evaluate_hoi.py can use it without importing torch or detectron2.
+
+Pixel conventions of the HICO-DET annotation forms (all XYXY, inclusive pixel indices):
+
+* ``anno_bbox.mat`` (Chao et al., WACV 2018): one-based -- the first pixel is 1. The official evaluation
+  (ywchao/ho-rcnn ``evaluation/eval_one.m``) compares it with detections it shifts by +1 ("convert zero-based to
+  one-based"), i.e. detections are zero-based.
+* the hicodet ``instances_{train,test}2015.json`` (F. Zhang, github.com/fredzzhang/hicodet): the .mat values
+  unchanged, one-based (its own tools subtract 1 before use, ``detections/generate_gt_detections.py``; the boxes of
+  the first test image start at x = 1 at the least, never 0).
+* the PPDM/GGNet ``trainval_hico.json`` / ``test_hico.json`` (Liao et al., CVPR 2020): the .mat values minus 1,
+  zero-based (HICO_train2015_00000001: hicodet [208, 33, 427, 300] vs PPDM [207, 32, 426, 299] for the same human).
+  PPDM's own Python evaluation (``src/lib/eval/hico_eval.py``) still adds 1 to the predictions only, a one-pixel
+  misalignment the official route (``trans_for_eval_hico.py`` then eval_one.m) does not have.
+
+Every reader here returns boxes in the zero-based frame of the PPDM files, which is also the frame of the dataset
+dicts and of the model's predictions; the HICO-DET evaluator adds 1 to ground truth and detections alike, so its IoUs
+are computed on exactly the numbers eval_one.m uses (integer .mat boxes, detections + 1 in double precision).
+Ground-truth HOIs marked ``invis`` in the .mat (no boxes) are left out, as eval_one.m does.
+"""
+import os
+import re
+
+import numpy as np
+
+from ..data.datasets.constants import (
+    COCO_THING_DATASET_IDS,
+    HICO_HOI_LIST,
+    HICO_OBJECTS_COCO_ORDER,
+    HICO_RARE_HOI_IDS,
+    HICO_VERBS,
+)
+from .hoi_triplet_eval import HOIGroundTruth
+from .prediction_arrays import read_json
+
+__all__ = [
+    "HICO_TEST_IMAGE_PATTERN",
+    "hico_hoi_classes",
+    "hico_scoring_metadata",
+    "read_ppdm_ground_truth",
+    "read_hicodet_ground_truth",
+    "read_hico_bbox_mat",
+    "iter_hico_bbox_mat",
+    "read_hico_det_ground_truth",
+    "read_hico_image_labels",
+]
+
+# HICO-DET's test image names; the official image order is their name order.
+HICO_TEST_IMAGE_PATTERN = re.compile(r"HICO_test2015_\d{8}\.jpg")
+
+
+def hico_hoi_classes():
+    """The 600 HOI classes in the official list_action order as (verb index in HICO_VERBS, COCO-order object)."""
+    obj = {name: i for i, name in enumerate(HICO_OBJECTS_COCO_ORDER)}
+    verb = {name: i for i, name in enumerate(HICO_VERBS)}
+    return [(verb[v], obj[o]) for o, verbs in HICO_HOI_LIST for v in verbs.split()]
+
+
+def hico_scoring_metadata():
+    """What scoring needs of HICO-DET in the PPDM id space (COCO object ids, verbs 1..117), from constants alone.
+
+    Returns:
+        dict: thing_classes, verb_classes, thing_dataset_id_to_contiguous_id, verb_dataset_id_to_contiguous_id,
+        hoi_classes (600, official order), rare_hoi_ids (the official 138), non_rare_hoi_ids (462).
+    """
+    rare = sorted(HICO_RARE_HOI_IDS)
+    return {
+        "thing_classes": list(HICO_OBJECTS_COCO_ORDER),
+        "verb_classes": list(HICO_VERBS),
+        "thing_dataset_id_to_contiguous_id": {d: i for i, d in enumerate(COCO_THING_DATASET_IDS)},
+        "verb_dataset_id_to_contiguous_id": {i + 1: i for i in range(len(HICO_VERBS))},
+        "hoi_classes": hico_hoi_classes(),
+        "rare_hoi_ids": rare,
+        "non_rare_hoi_ids": sorted(set(range(600)) - set(rare)),
+    }
+
+
+def _file_id(value):
+    """An id of a PPDM-layout file (int, or a string such as "3\\n" in HOI-W) as int; None when it is neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    return None
+
+
+def read_ppdm_ground_truth(json_file, thing_from_file, verb_from_file, hoi_classes, ignored_verbs=()):
+    """Box-level ground truth of a PPDM/GGNet-layout JSON (a list of ``{file_name, annotations, hoi_annotation}``).
+
+    No image file is opened and no image is dropped: scoring needs every image of the split.
+
+    Args:
+        json_file (str): the annotation file.
+        thing_from_file, verb_from_file (dict[int, int]): the dataset's file id -> contiguous id maps.
+        hoi_classes (list[tuple[int, int]]): (verb, object) contiguous pairs; position = HOI class.
+        ignored_verbs (iterable[int]): verb file ids left out (V-COCO's agent-only ids in a 25-verb setup).
+
+    Returns:
+        HOIGroundTruth: boxes as in the file (zero-based for PPDM's HICO-DET files), file order.
+
+    Raises:
+        ValueError: naming the file, image and record for a malformed record, an unknown id, an index outside the
+            image's annotations, a non-finite box, or a (verb, object) pair that is no HOI class.
+    """
+    raw = read_json(json_file)
+    if not isinstance(raw, list):
+        raise ValueError(f"{json_file}: expected a JSON list of image records (PPDM/GGNet layout)")
+    lookup = {(int(v), int(o)): i for i, (v, o) in enumerate(hoi_classes)}
+    ignored = set(int(v) for v in ignored_verbs)
+    names, img, hoi, sub, obj = [], [], [], [], []
+    for i, r in enumerate(raw):
+        name = r.get("file_name") if isinstance(r, dict) else None
+        where = f"{json_file}: image #{i} ({name})"
+        if not isinstance(name, str):
+            raise ValueError(f"{where}: record has no 'file_name' string")
+        names.append(os.path.basename(name))
+        boxes, cats = [], []
+        for j, a in enumerate(r.get("annotations", [])):
+            box = a.get("bbox") if isinstance(a, dict) else None
+            try:
+                box = [float(v) for v in box]
+            except (TypeError, ValueError):
+                box = None
+            if box is None or len(box) != 4 or not np.all(np.isfinite(box)):
+                raise ValueError(f"{where} annotation #{j}: bbox {a.get('bbox') if isinstance(a, dict) else a!r} "
+                                 "is not 4 finite numbers")
+            cat = thing_from_file.get(_file_id(a.get("category_id")))
+            if cat is None:
+                raise ValueError(f"{where} annotation #{j}: unknown object category_id {a.get('category_id')!r}")
+            boxes.append(box)
+            cats.append(cat)
+        for k, h in enumerate(r.get("hoi_annotation", [])):
+            s, o, v = (_file_id(h.get(key)) if isinstance(h, dict) else None
+                       for key in ("subject_id", "object_id", "category_id"))
+            if v in ignored:
+                continue
+            if s is None or o is None or not (0 <= s < len(boxes) and 0 <= o < len(boxes)):
+                raise ValueError(f"{where} hoi #{k}: subject_id / object_id outside the image's {len(boxes)} "
+                                 "annotations")
+            if v not in verb_from_file:
+                raise ValueError(f"{where} hoi #{k}: unknown verb category_id {h.get('category_id')!r}")
+            c = lookup.get((verb_from_file[v], cats[o]))
+            if c is None:
+                raise ValueError(f"{where} hoi #{k}: verb {v} with object category {cats[o]} is no HOI class of "
+                                 "the dataset")
+            img.append(i)
+            hoi.append(c)
+            sub.append(boxes[s])
+            obj.append(boxes[o])
+    return HOIGroundTruth(names, img, hoi, sub, obj)
+
+
+def read_hicodet_ground_truth(json_file):
+    """Ground truth and metadata of a hicodet-layout ``instances_*.json`` (as ../shared/data/hico_det/).
+
+    Returns:
+        tuple(HOIGroundTruth, dict): boxes shifted to the zero-based frame (file values - 1), every image of the
+        file (also those in ``empty``); metadata in the file's id space (objects 0..79 in the file's order, verbs
+        0..116), hoi_classes in official order, rare / non-rare from the file.
+
+    Raises:
+        ValueError: naming the file and image for a missing key, unknown object names, an HOI whose id disagrees
+            with its verb/object, or boxes of the wrong shape.
+    """
+    d = read_json(json_file)
+    for key in ("annotation", "filenames", "objects", "verbs", "correspondence", "rare", "non_rare"):
+        if not isinstance(d, dict) or key not in d:
+            raise ValueError(f"{json_file}: missing key {key!r}; not a hicodet-format instances file")
+    coco_index = {name: i for i, name in enumerate(HICO_OBJECTS_COCO_ORDER)}
+    if sorted(d["objects"]) != sorted(HICO_OBJECTS_COCO_ORDER):
+        raise ValueError(f"{json_file}: 'objects' are not HICO-DET's 80 object names")
+    obj_map = {i: coco_index[name] for i, name in enumerate(d["objects"])}
+    hoi_classes = [None] * len(d["correspondence"])
+    for hoi, obj, verb in d["correspondence"]:
+        hoi_classes[int(hoi)] = (int(verb), obj_map[int(obj)])
+    names, img, hoi, sub, obj = [], [], [], [], []
+    for i, (name, ann) in enumerate(zip(d["filenames"], d["annotation"])):
+        names.append(os.path.basename(name))
+        n = len(ann["hoi"])
+        bh = np.asarray(ann["boxes_h"], dtype=np.float64).reshape(-1, 4)
+        bo = np.asarray(ann["boxes_o"], dtype=np.float64).reshape(-1, 4)
+        if bh.shape[0] != n or bo.shape[0] != n or not (len(ann["verb"]) == len(ann["object"]) == n):
+            raise ValueError(f"{json_file}: image #{i} ({name}): boxes_h / boxes_o / hoi / verb / object differ in "
+                             "length")
+        for k, (h, o, v) in enumerate(zip(ann["hoi"], ann["object"], ann["verb"])):
+            if not (0 <= h < len(hoi_classes)) or hoi_classes[h] != (int(v), obj_map.get(int(o))):
+                raise ValueError(f"{json_file}: image #{i} ({name}) hoi #{k}: HOI {h} does not match verb {v} / "
+                                 f"object {o}")
+        img += [i] * n
+        hoi += [int(h) for h in ann["hoi"]]
+        sub.append(bh - 1.0)
+        obj.append(bo - 1.0)
+    stack = (lambda parts: np.concatenate(parts) if parts else np.zeros((0, 4)))
+    rare = sorted(int(x) for x in d["rare"])
+    meta = {
+        "thing_classes": list(HICO_OBJECTS_COCO_ORDER),
+        "verb_classes": list(d["verbs"]),
+        "thing_dataset_id_to_contiguous_id": obj_map,
+        "verb_dataset_id_to_contiguous_id": {i: i for i in range(len(d["verbs"]))},
+        "hoi_classes": hoi_classes,
+        "rare_hoi_ids": rare,
+        "non_rare_hoi_ids": sorted(int(x) for x in d["non_rare"]),
+    }
+    return HOIGroundTruth(names, img, hoi, stack(sub), stack(obj)), meta
+
+
+def _items(x):
+    """A MATLAB struct array loaded with squeeze_me as a Python list (a single struct comes back bare)."""
+    if isinstance(x, np.ndarray):
+        return list(x.ravel())
+    return [x]
+
+
+def _mat_box(b):
+    return [float(b.x1), float(b.y1), float(b.x2), float(b.y2)]
+
+
+def _load_mat(mat_file, keys):
+    import scipy.io  # only the .mat route needs it
+
+    try:
+        mat = scipy.io.loadmat(mat_file, squeeze_me=True, struct_as_record=False, variable_names=list(keys))
+    except (OSError, ValueError, NotImplementedError) as e:
+        raise ValueError(f"{mat_file}: cannot read it as a MATLAB file ({e})") from e
+    for key in keys:
+        if key not in mat:
+            raise ValueError(f"{mat_file}: no {key!r}; not the HICO-DET file expected here")
+    return mat
+
+
+def _check_list_action(mat, mat_file):
+    """The .mat's list_action must be the official HOI list (HOI id = position + 1)."""
+    got = [(str(a.nname), str(a.vname)) for a in _items(mat["list_action"])]
+    expected = [(o, v) for o, verbs in HICO_HOI_LIST for v in verbs.split()]
+    if got != expected:
+        bad = next((k for k, (g, e) in enumerate(zip(got, expected)) if g != e), min(len(got), len(expected)))
+        raise ValueError(f"{mat_file}: list_action differs from HICO-DET's official HOI list at HOI {bad + 1}")
+
+
+def iter_hico_bbox_mat(entries, mat_file, split):
+    """Walk a ``bbox_train`` / ``bbox_test`` struct array of anno_bbox.mat.
+
+    Yields:
+        tuple: (image index, file name, width, height, visible pairs [(HOI id 1..600, human XYXY, object XYXY)] in
+        file order with the .mat's one-based boxes, number of HOIs marked ``invis``).
+
+    Raises:
+        ValueError: naming the file, split and image for an HOI id outside 1..600 or a connection outside the boxes.
+    """
+    for i, e in enumerate(_items(entries)):
+        pairs, invisible = [], 0
+        for h in _items(e.hoi):
+            hoi_id = int(h.id)
+            if not 1 <= hoi_id <= 600:
+                raise ValueError(f"{mat_file}: {split} image #{i} ({e.filename}): HOI id {hoi_id} outside 1..600")
+            if int(getattr(h, "invis", 0)):
+                invisible += 1
+                continue
+            humans, objects = _items(h.bboxhuman), _items(h.bboxobject)
+            for s, o in np.asarray(h.connection, dtype=np.int64).reshape(-1, 2):
+                if not (1 <= s <= len(humans) and 1 <= o <= len(objects)):
+                    raise ValueError(f"{mat_file}: {split} image #{i} ({e.filename}): connection ({s}, {o}) "
+                                     f"outside {len(humans)} human / {len(objects)} object boxes")
+                pairs.append((hoi_id, _mat_box(humans[s - 1]), _mat_box(objects[o - 1])))
+        yield i, str(e.filename), int(e.size.width), int(e.size.height), pairs, invisible
+
+
+def read_hico_bbox_mat(mat_file, split="test"):
+    """Ground truth of HICO-DET's ``anno_bbox.mat`` (``bbox_test`` or ``bbox_train``), as eval_one.m builds it.
+
+    Returns:
+        HOIGroundTruth: every image of the split in file order; visible pairs only (``invis`` HOIs dropped); boxes
+        shifted to the zero-based frame (.mat values - 1); HOI class = .mat HOI id - 1.
+
+    Raises:
+        ValueError: for a file without ``list_action`` / ``bbox_<split>``, a list_action that is not the official
+            one, or a bad record (see :func:`iter_hico_bbox_mat`).
+    """
+    key = f"bbox_{split}"
+    mat = _load_mat(mat_file, ("list_action", key))
+    _check_list_action(mat, mat_file)
+    names, img, hoi, sub, obj = [], [], [], [], []
+    for i, name, _, _, pairs, _ in iter_hico_bbox_mat(mat[key], mat_file, key):
+        names.append(name)
+        for h, s, o in pairs:
+            img.append(i)
+            hoi.append(h - 1)
+            sub.append([v - 1.0 for v in s])
+            obj.append([v - 1.0 for v in o])
+    return HOIGroundTruth(names, img, hoi, sub, obj)
+
+
+def read_hico_det_ground_truth(path, split="test"):
+    """HICO-DET ground truth from any of its released forms, recognised by content.
+
+    Args:
+        path (str): PPDM ``test_hico.json``, hicodet ``instances_test2015.json`` or ``anno_bbox.mat``.
+        split (str): "test" or "train" (.mat only: which struct array).
+
+    Returns:
+        tuple(HOIGroundTruth, dict, str): ground truth (zero-based frame), the metadata scoring needs (id maps of
+        the file's id space, hoi_classes, rare / non-rare) and the layout ("ppdm_json", "hicodet_json",
+        "anno_bbox_mat").
+
+    Raises:
+        ValueError: naming the file when it is none of these forms, or for a bad record.
+    """
+    if str(path).endswith(".mat"):
+        return read_hico_bbox_mat(path, split), hico_scoring_metadata(), "anno_bbox_mat"
+    with open(path, "rb") as f:
+        head = f.read(64).lstrip()
+    if head.startswith(b"{"):
+        gt, meta = read_hicodet_ground_truth(path)
+        return gt, meta, "hicodet_json"
+    if head.startswith(b"["):
+        meta = hico_scoring_metadata()
+        gt = read_ppdm_ground_truth(path, meta["thing_dataset_id_to_contiguous_id"],
+                                    meta["verb_dataset_id_to_contiguous_id"], meta["hoi_classes"])
+        return gt, meta, "ppdm_json"
+    raise ValueError(f"{path}: neither a JSON file (PPDM list or hicodet dict) nor anno_bbox.mat")
+
+
+def read_hico_image_labels(anno_mat, split, hoi_objects, num_objects):
+    """HICO's image-level labels (``anno.mat``) as the image sets of Known-Object mode (eval_one.m, ``'ko'``).
+
+    eval_one.m keeps, for an HOI class, the images whose ``anno_test`` label of any HOI with the same object is 1
+    (0 = ambiguous, -1 = negative, NaN = unknown do not count).
+
+    Args:
+        anno_mat (str): HICO-DET's ``anno.mat`` (list_action, anno_<split> (600, N), list_<split>).
+        split (str): "test" or "train".
+        hoi_objects (np.ndarray): (600,) object of each HOI class (contiguous, official order).
+        num_objects (int): number of object categories.
+
+    Returns:
+        tuple(list[str], np.ndarray): the split's image names in official order, and (N, num_objects) bool: image n
+        has a positive label of an HOI of object o.
+
+    Raises:
+        ValueError: naming the file for missing variables, a list_action that is not the official one, or labels
+            whose shape does not match the image list.
+    """
+    mat = _load_mat(anno_mat, ("list_action", f"anno_{split}", f"list_{split}"))
+    _check_list_action(mat, anno_mat)
+    names = [os.path.basename(str(n)) for n in _items(mat[f"list_{split}"])]
+    labels = np.asarray(mat[f"anno_{split}"], dtype=np.float64).reshape(600, -1)
+    if labels.shape[1] != len(names):
+        raise ValueError(f"{anno_mat}: anno_{split} has {labels.shape[1]} columns for {len(names)} images")
+    positive = labels == 1
+    present = np.zeros((len(names), num_objects), dtype=bool)
+    hoi_objects = np.asarray(hoi_objects, dtype=np.int64)
+    for o in np.unique(hoi_objects):
+        present[:, o] = positive[hoi_objects == o].any(axis=0)
+    return names, present
