@@ -146,7 +146,9 @@ def clip_boxes_authors(boxes, height, width):
     ``get_hoi_output`` on boxes in original pixels): x1 clamped to [0, width], y1 to [0, height], box width clamped to
     [10, width] and height to [10, height] (10 when the side is below 10: ``max(10, min(w, W))``), then
     x2 = x1 + width, y2 = y1 + height. A box crossing the left/top border thus moves inside keeping its size; one
-    crossing the right/bottom border keeps x2/y2 beyond it.
+    crossing the right/bottom border keeps x2/y2 beyond it. One difference remains upstream: ``decode_boxes`` clamps
+    a negative regressed size to 0 (x1 = center), while the authors' decoder keeps it (x1 = center + |w| / 2); both
+    then get the minimum side 10. Only degenerate (e.g. untrained) outputs have negative sizes.
 
     Args:
         boxes (Tensor): (N, 4) XYXY, original pixels.

@@ -39,9 +39,12 @@ class GGNet(nn.Module):
 
     Inference: ``forward(list of {"image": (3, h, w) resized, "height", "width"})`` returns per image
     ``{"instances", "hoi_instances"}`` in original pixels as specified in docs/interfaces.md.
+    Decoding follows ``match_rule`` / ``dedup_triplets`` (``decode_hoi``) and ``box_clip`` ("clip": cut at the
+    border; "authors": ``clip_boxes_authors``); ``test_placement`` "center" expects the ``test_square_size`` square of
+    ``data/test_placement.py`` and inverts that warp (MODEL.GGNET.TEST.*, INPUT.GGNET.TEST_PLACEMENT).
 
     Raises:
-        ValueError: on missing target keys or a ``valid_verb_object`` of the wrong shape.
+        ValueError: on missing target keys, a ``valid_verb_object`` of the wrong shape, or an unknown preset.
     """
 
     @configurable
