@@ -171,4 +171,20 @@ def add_ggnet_config(cfg):
     # CUDA: SOLVER.AMP.ENABLED (detectron2's AMPTrainer) and CUDNN_BENCHMARK (detectron2's key, applied by
     # default_setup) are detectron2's own; GGNetTrainer refuses AMP off CUDA and checks that a CUDA run stays on it.
     _C.CUDNN_BENCHMARK = False  # detectron2's default; the authors' main.py sets cudnn.benchmark = True
+    # Issue 13: external human/object candidates (paper Table 5, GGNet-double-dagger: GGNet's interaction branch with
+    # another detector's boxes, DRG's detections; PPDM-double-dagger likewise). Inference only: training is unchanged.
+    # Layouts, class mapping and coordinate handling: ggnet_d2/modeling/external/, docs/interfaces.md.
+    _C.MODEL.GGNET.EXTERNAL_DETECTIONS = CN()
+    # "" = GGNet's own object heads (Sec. 3.4); "detectron2" = a detectron2 detector run on each image; "file" = a
+    # detection file; "ground_truth" = the dataset's boxes with score 1 (upper bound); or a registered source's name.
+    _C.MODEL.GGNET.EXTERNAL_DETECTIONS.SOURCE = ""
+    _C.MODEL.GGNET.EXTERNAL_DETECTIONS.CONFIG_FILE = ""  # "detectron2": its config, merged onto detectron2's get_cfg()
+    _C.MODEL.GGNET.EXTERNAL_DETECTIONS.DETECTOR_OPTS = []  # "detectron2": KEY VALUE overrides of its config
+    _C.MODEL.GGNET.EXTERNAL_DETECTIONS.WEIGHTS = ""  # "detectron2": weights, via DetectionCheckpointer ("" = random)
+    _C.MODEL.GGNET.EXTERNAL_DETECTIONS.FILE = ""  # "file": COCO results JSON or per-image JSON (detection_file.py)
+    # Source class -> dataset contiguous class (entry j for detector class j / file category_id j; -1 = drop).
+    # Empty: detectron2 by thing_classes names, file by the dataset's thing_dataset_id_to_contiguous_id.
+    _C.MODEL.GGNET.EXTERNAL_DETECTIONS.CLASS_MAP = []
+    _C.MODEL.GGNET.EXTERNAL_DETECTIONS.TOPK = 100  # humans and objects kept per image (Sec. 3.4's K; <= 0: all)
+    _C.MODEL.GGNET.EXTERNAL_DETECTIONS.SCORE_THRESH = 0.0  # detections below this score are not candidates
     return cfg

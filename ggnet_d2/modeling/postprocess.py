@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 __all__ = ["heatmap_peaks", "topk_peaks", "decode_boxes", "decode_actpoints", "match_points", "match_points_authors",
+           "head_candidates",
            "duplicate_triplets", "clip_boxes_authors", "decode_hoi"]
 
 MATCH_RULES = ("eq8", "authors")
@@ -164,9 +165,42 @@ def clip_boxes_authors(boxes, height, width):
     return torch.stack([x1, y1, x1 + w, y1 + h], dim=1)
 
 
+def head_candidates(obj_heatmap, obj_wh, obj_offset, *, person_class_id=0, topk_humans=100, topk_objects=100):
+    """GGNet's own human and object candidates (Sec. 3.4): top-K peaks of the object-center heatmap.
+
+    Args:
+        obj_heatmap (Tensor): (B, C, H, W) object-center scores in [0, 1] (after sigmoid).
+        obj_wh, obj_offset (Tensor): (B, 2, H, W) box size and center offset, feature-map pixels.
+        person_class_id (int): channel of human points.
+        topk_humans, topk_objects (int): K of Sec. 3.4 (clipped to the number of heatmap positions).
+
+    Returns:
+        tuple: (humans, objects), dicts of padded tensors in feature-map pixels, the layout ``decode_hoi`` takes for
+        its ``humans`` / ``objects``: ``boxes`` (B, K, 4) XYXY, ``centers`` (B, K, 2) (x, y), ``scores`` (B, K),
+        ``mask`` (B, K) bool (all True here); ``objects`` also has ``classes`` (B, K) int64. The centers are the
+        integer peak locations, not the regressed box centers: the APM targets are offsets to integer centers.
+    """
+    s_h, _, ys_h, xs_h = topk_peaks(heatmap_peaks(obj_heatmap[:, person_class_id:person_class_id + 1]), topk_humans)
+    s_o, cls_o, ys_o, xs_o = topk_peaks(heatmap_peaks(obj_heatmap), topk_objects)
+    humans = {"boxes": decode_boxes(obj_wh, obj_offset, ys_h, xs_h),
+              "centers": torch.stack([xs_h, ys_h], -1).to(obj_wh.dtype), "scores": s_h,
+              "mask": torch.ones_like(s_h, dtype=torch.bool)}
+    objects = {"boxes": decode_boxes(obj_wh, obj_offset, ys_o, xs_o),
+               "centers": torch.stack([xs_o, ys_o], -1).to(obj_wh.dtype), "scores": s_o, "classes": cls_o,
+               "mask": torch.ones_like(s_o, dtype=torch.bool)}
+    return humans, objects
+
+
+def _at_least_one(cands):
+    """Append one masked-out entry to candidate dicts with K = 0, so that matching always has a column to take."""
+    if cands["scores"].shape[1] > 0:
+        return cands
+    return {k: torch.cat([v, v.new_zeros(v.shape[:1] + (1,) + v.shape[2:])], dim=1) for k, v in cands.items()}
+
+
 def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject, apm_object, actpoint_offsets,
                actpoint_weights, *, person_class_id=0, topk_interactions=100, topk_humans=100, topk_objects=100,
-               valid_verb_object=None, match_rule="eq8", dedup=False):
+               valid_verb_object=None, match_rule="eq8", dedup=False, humans=None, objects=None):
     """Decode HOI triplets from sigmoid heatmaps and regressions (Sec. 3.4).
 
     Args:
@@ -182,6 +216,12 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
         dedup (bool): mark repeated (subject, object, verb) triplets invalid, keeping the highest-scoring one (the
             authors' decode.py). The authors' output then lists triplets by (subject, object, verb) index
             (``np.unique``'s order); ours stay in decreasing score order, which the evaluators rank by anyway.
+        humans, objects (dict or None): human / object candidates replacing GGNet's own (``head_candidates``), e.g.
+            an external detector's boxes (the paper's GGNet-double-dagger setting, Table 5); the layout of
+            ``head_candidates``' output (``centers`` are where Eq. 8 looks for them, e.g. float box centers;
+            ``objects`` includes the humans when persons may be objects, as the heads' candidates do). Entries with
+            ``mask`` False are padding and never matched; an image with no candidate gets only invalid triplets.
+            ``topk_humans`` / ``topk_objects`` do not apply to them.
 
     Returns:
         dict of batched tensors, feature-map pixels:
@@ -189,8 +229,9 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
           ``object_classes`` (B, Ko); ``hoi_scores`` (B, Ki) = interaction x human x object score, ``verb_classes``,
           ``subject_index`` (into humans), ``object_index`` (into objects), ``interaction_points`` (B, Ki, 2),
           ``actpoints`` (B, Ki, n, 2), ``actpoint_weights`` (B, Ki, n), ``valid`` (B, Ki) bool (False when no
-          object class is valid for the verb, or a removed duplicate). Triplets are in decreasing ``hoi_scores``
-          order (ties keep the interaction-point ranking).
+          object class is valid for the verb, no candidate, or a removed duplicate); ``human_mask`` (B, Kh),
+          ``object_mask`` (B, Ko) bool (False for padding). Triplets are in decreasing ``hoi_scores`` order (ties
+          keep the interaction-point ranking).
 
     Raises:
         ValueError: an unknown ``match_rule``.
@@ -200,10 +241,13 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
     match = match_points if match_rule == "eq8" else match_points_authors
     b, _, h, w = interaction_heatmap.shape
     s_i, verb, ys_i, xs_i = topk_peaks(heatmap_peaks(interaction_heatmap), topk_interactions)
-    s_h, _, ys_h, xs_h = topk_peaks(heatmap_peaks(obj_heatmap[:, person_class_id:person_class_id + 1]), topk_humans)
-    s_o, cls_o, ys_o, xs_o = topk_peaks(heatmap_peaks(obj_heatmap), topk_objects)
-    human_boxes = decode_boxes(obj_wh, obj_offset, ys_h, xs_h)
-    object_boxes = decode_boxes(obj_wh, obj_offset, ys_o, xs_o)
+    if humans is None or objects is None:
+        own_h, own_o = head_candidates(obj_heatmap, obj_wh, obj_offset, person_class_id=person_class_id,
+                                       topk_humans=topk_humans, topk_objects=topk_objects)
+        humans = own_h if humans is None else humans
+        objects = own_o if objects is None else objects
+    humans, objects = _at_least_one(humans), _at_least_one(objects)
+    s_h, s_o, cls_o = humans["scores"], objects["scores"], objects["classes"]
 
     point = torch.stack([xs_i, ys_i], dim=-1).to(obj_wh.dtype)
 
@@ -214,13 +258,19 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
         vals = vals.view(b, vals.shape[1], -1, 2)
         return torch.gather(vals, 2, verb[..., None, None].expand(-1, -1, 1, 2)).squeeze(2)
 
-    # Eq. 8: subject/object expected at point - APM offset; matched to integer peak locations, as the APM targets
-    # are offsets to integer centers.
-    sub_idx, _ = match(point - _apm(apm_subject), torch.stack([xs_h, ys_h], -1), s_h)
-    allowed = None
+    # Eq. 8: subject/object expected at point - APM offset, matched to the candidates' centers.
+    k_i = verb.shape[1]
+    sub_allowed = humans["mask"].unsqueeze(1).expand(-1, k_i, -1)
+    sub_idx, sub_found = match(point - _apm(apm_subject), humans["centers"], s_h, sub_allowed)
+    allowed = objects["mask"].unsqueeze(1).expand(-1, k_i, -1)
     if valid_verb_object is not None:
-        allowed = valid_verb_object.to(verb.device)[verb.unsqueeze(-1), cls_o.unsqueeze(1)]  # (B, Ki, Ko)
-    obj_idx, found = match(point - _apm(apm_object), torch.stack([xs_o, ys_o], -1), s_o, allowed)
+        # classes outside the (V, C) table (never produced by the heads) are not valid for any verb
+        c = valid_verb_object.shape[1]
+        in_table = (cls_o >= 0) & (cls_o < c)
+        valid_cls = valid_verb_object.to(verb.device)[verb.unsqueeze(-1), cls_o.clamp(0, c - 1).unsqueeze(1)]
+        allowed = allowed & valid_cls & in_table.unsqueeze(1)  # (B, Ki, Ko)
+    obj_idx, found = match(point - _apm(apm_object), objects["centers"], s_o, allowed)
+    found = found & sub_found
 
     scores = s_i * torch.gather(s_h, 1, sub_idx) * torch.gather(s_o, 1, obj_idx) * found.to(s_i.dtype)
     scores, order = scores.sort(dim=1, descending=True, stable=True)
@@ -235,8 +285,9 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
         valid = valid & ~duplicate_triplets(_take(sub_idx), _take(obj_idx), _take(verb), s_o.shape[1],
                                             interaction_heatmap.shape[1])
     return {
-        "human_boxes": human_boxes, "human_scores": s_h,
-        "object_boxes": object_boxes, "object_scores": s_o, "object_classes": cls_o,
+        "human_boxes": humans["boxes"], "human_scores": s_h, "human_mask": humans["mask"],
+        "object_boxes": objects["boxes"], "object_scores": s_o, "object_classes": cls_o,
+        "object_mask": objects["mask"],
         "hoi_scores": scores, "verb_classes": _take(verb), "subject_index": _take(sub_idx),
         "object_index": _take(obj_idx), "interaction_points": _take(point), "actpoints": _take(actpoints),
         "actpoint_weights": _take(act_w), "valid": valid,

@@ -13,6 +13,7 @@ from detectron2.structures import Boxes, ImageList, Instances
 from ...data.test_placement import TEST_PLACEMENTS, center_affine
 from ..heads import HOIHeads
 from ..losses import apm_l1_loss, cross_process_normalizer, focal_loss, hna_focal_loss, masked_l1_loss
+from ..external import build_external_source, candidates_from_detections
 from ..postprocess import clip_boxes_authors, decode_hoi
 
 BOX_CLIPS = ("clip", "authors")
@@ -53,8 +54,12 @@ class GGNet(nn.Module):
                  person_class_id=0, topk_interactions=100, topk_humans=100, topk_objects=100,
                  match_valid_objects_only=True, score_thresh=0.0, valid_verb_object=None, output_stride=4,
                  test_square_size=0, match_rule="eq8", dedup_triplets=False, box_clip="clip",
-                 test_placement="top_left", gaze_target="glance", apm_stack_reduction="mean"):
+                 test_placement="top_left", gaze_target="glance", apm_stack_reduction="mean",
+                 external_source=None, external_topk=100, external_score_thresh=0.0):
         super().__init__()
+        # a plain object, not a sub-module: an external detector stays out of GGNet's state dict and optimizer
+        self.external_source = external_source
+        self.external_topk, self.external_score_thresh = external_topk, external_score_thresh
         if box_clip not in BOX_CLIPS:
             raise ValueError(f"MODEL.GGNET.TEST.BOX_CLIP must be one of {BOX_CLIPS}, got {box_clip!r}")
         if test_placement not in TEST_PLACEMENTS:
@@ -126,6 +131,8 @@ class GGNet(nn.Module):
             "match_rule": g.TEST.MATCH_RULE, "dedup_triplets": g.TEST.DEDUP_TRIPLETS, "box_clip": g.TEST.BOX_CLIP,
             "test_placement": cfg.INPUT.GGNET.TEST_PLACEMENT,
             "gaze_target": lw.GAZE_TARGET, "apm_stack_reduction": lw.APM_STACK_REDUCTION,
+            "external_source": build_external_source(cfg), "external_topk": g.EXTERNAL_DETECTIONS.TOPK,
+            "external_score_thresh": g.EXTERNAL_DETECTIONS.SCORE_THRESH,
         }
 
     @property
@@ -224,17 +231,44 @@ class GGNet(nn.Module):
     def inference(self, out, batched_inputs, image_sizes):
         """Decode (Sec. 3.4) and map to original pixels; returns the list of per-image output dicts."""
         valid = self.valid_verb_object if self.match_valid_objects_only else None
+        humans = objects = None
+        if self.external_source is not None:
+            humans, objects = self.external_candidates(batched_inputs, image_sizes)
         d = decode_hoi(torch.sigmoid(out["obj_heatmap"]), out["obj_wh"], out["obj_offset"],
                        torch.sigmoid(out["interaction_logits"][-1]), out["apm_subject"], out["apm_object"],
                        out["actpoint_offsets"], out["actpoint_weights"], person_class_id=self.person_class_id,
                        topk_interactions=self.topk[0], topk_humans=self.topk[1], topk_objects=self.topk[2],
-                       valid_verb_object=valid, match_rule=self.match_rule, dedup=self.dedup_triplets)
+                       valid_verb_object=valid, match_rule=self.match_rule, dedup=self.dedup_triplets,
+                       humans=humans, objects=objects)
         results = []
         for i, (x, (rh, rw)) in enumerate(zip(batched_inputs, image_sizes)):
             height, width = x.get("height", rh), x.get("width", rw)
             scale, offset = self._to_original(x, rh, rw, height, width)
             results.append(self._to_instances(d, i, scale * self.output_stride, height, width, offset))
         return results
+
+    def external_candidates(self, batched_inputs, image_sizes):
+        """Human/object candidates of ``self.external_source`` (GGNet-double-dagger, Table 5) in feature-map pixels.
+
+        Returns:
+            tuple: (humans, objects), the candidate dicts of ``decode_hoi`` (``candidates_from_detections``).
+        """
+        dets = self.external_source(batched_inputs)
+        mapped = []
+        for x, (rh, rw), det in zip(batched_inputs, image_sizes, dets):
+            height, width = x.get("height", rh), x.get("width", rw)
+            boxes = det["boxes"].to(self.device, torch.float32).reshape(-1, 4)
+            mapped.append({"boxes": self._original_to_feature(boxes, x, rh, rw, height, width),
+                           "scores": det["scores"].to(self.device, torch.float32),
+                           "classes": det["classes"].to(self.device, torch.long)})
+        return candidates_from_detections(mapped, person_class_id=self.person_class_id, topk=self.external_topk,
+                                          score_thresh=self.external_score_thresh)
+
+    def _original_to_feature(self, boxes, x, rh, rw, height, width):
+        """Boxes (N, 4) XYXY original pixels -> feature-map pixels of the padded input: the inverse of
+        ``_to_original`` (original = input * scale + offset), then / output stride."""
+        scale, offset = self._to_original(x, rh, rw, height, width)
+        return (boxes - offset.repeat(2)) / (scale.repeat(2) * self.output_stride)
 
     def _to_original(self, x, rh, rw, height, width):
         """(scale (2,), offset (2,)) with original = input pixels * scale + offset, per axis (x, y).
@@ -258,8 +292,10 @@ class GGNet(nn.Module):
         box_scale = scale.repeat(2)
         box_offset = 0 if offset is None else offset.repeat(2)
         offset = 0 if offset is None else offset
-        human_boxes = d["human_boxes"][i] * box_scale + box_offset
-        object_boxes = d["object_boxes"][i] * box_scale + box_offset
+        # padding of external candidates (mask False) is never matched and not reported
+        hm, om = d["human_mask"][i], d["object_mask"][i]
+        human_boxes = d["human_boxes"][i][hm] * box_scale + box_offset
+        object_boxes = d["object_boxes"][i][om] * box_scale + box_offset
         if self.box_clip == "authors":
             human_boxes = Boxes(clip_boxes_authors(human_boxes, height, width))
             object_boxes = Boxes(clip_boxes_authors(object_boxes, height, width))
@@ -270,17 +306,19 @@ class GGNet(nn.Module):
         num_h = len(human_boxes)
         inst = Instances((height, width))
         inst.pred_boxes = Boxes.cat([human_boxes, object_boxes])
-        inst.scores = torch.cat([d["human_scores"][i], d["object_scores"][i]])
-        person = d["object_classes"][i].new_full((num_h,), self.person_class_id)
-        inst.pred_classes = torch.cat([person, d["object_classes"][i]])
+        inst.scores = torch.cat([d["human_scores"][i][hm], d["object_scores"][i][om]])
+        object_classes = d["object_classes"][i][om]
+        person = object_classes.new_full((num_h,), self.person_class_id)
+        inst.pred_classes = torch.cat([person, object_classes])
         keep = d["valid"][i] & (d["hoi_scores"][i] >= self.score_thresh)
-        sub, obj = d["subject_index"][i][keep], d["object_index"][i][keep]
+        sub = (hm.cumsum(0) - 1)[d["subject_index"][i][keep]]
+        obj = (om.cumsum(0) - 1)[d["object_index"][i][keep]]
         hoi = Instances((height, width))
         hoi.subject_boxes = Boxes(inst.pred_boxes.tensor[sub])
         hoi.object_boxes = Boxes(inst.pred_boxes.tensor[num_h + obj])
         hoi.subject_indices = sub
         hoi.object_indices = num_h + obj
-        hoi.object_classes = d["object_classes"][i][obj]
+        hoi.object_classes = object_classes[obj]
         hoi.verb_classes = d["verb_classes"][i][keep]
         hoi.scores = d["hoi_scores"][i][keep]
         hoi.interaction_points = d["interaction_points"][i][keep] * scale + offset
