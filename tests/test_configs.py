@@ -9,7 +9,8 @@ import pytest
 from ggnet_d2.engine import GGNetTrainer, setup_cfg
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIGS = sorted(str(p.relative_to(REPO)) for p in (REPO / "configs").rglob("*.yaml"))
+# configs/external/detectors/ holds detectron2 detector configs (EXTERNAL_DETECTIONS.CONFIG_FILE), not GGNet configs
+CONFIGS = sorted(str(p.relative_to(REPO)) for p in (REPO / "configs").rglob("*.yaml") if "detectors" not in p.parts)
 
 SHRINK = {
     "build_dla34_backbone": ["MODEL.DLA.CHANNELS", "[8, 8, 16, 16, 32, 32]"],
@@ -37,7 +38,7 @@ def test_config_trains_one_iteration_and_evaluates(config, tmp_path, tiny_synth_
         "MODEL.WEIGHTS", "", "INPUT.GGNET.INPUT_SIZE", size, "INPUT.GGNET.TEST_SIZE", size,
         "SOLVER.IMS_PER_BATCH", "2", "SOLVER.MAX_ITER", "1", "SOLVER.STEPS", "()", "DATALOADER.NUM_WORKERS", "0",
         "OUTPUT_DIR", str(tmp_path),
-    ])
+    ] + _external_overrides(cfg, tmp_path))
     trainer = GGNetTrainer(cfg)
     trainer.resume_or_load(resume=False)
     trainer.train()
@@ -47,3 +48,17 @@ def test_config_trains_one_iteration_and_evaluates(config, tmp_path, tiny_synth_
     assert 0.0 <= hoi["mAP_default_full"] <= 100.0 and 0.0 <= hoi["mean_recall_default_full"] <= 100.0
     assert (tmp_path / "model_final.pth").is_file()
     assert (tmp_path / "inference" / tiny_synth_test / "predictions.json").is_file()
+
+
+def _external_overrides(cfg, tmp_path):
+    """Opts for external-detection configs: a shrunk detector with random weights (no download), or an empty
+    detection file (every image without candidates)."""
+    e, key = cfg.MODEL.GGNET.EXTERNAL_DETECTIONS, "MODEL.GGNET.EXTERNAL_DETECTIONS."
+    if e.SOURCE == "detectron2":
+        return [key + "CONFIG_FILE", str(REPO / e.CONFIG_FILE), key + "WEIGHTS", "", key + "DETECTOR_OPTS",
+                str(["MODEL.RESNETS.DEPTH", "18", "MODEL.RESNETS.RES2_OUT_CHANNELS", "64", "MODEL.FPN.OUT_CHANNELS",
+                     "16", "INPUT.MIN_SIZE_TEST", "64", "INPUT.MAX_SIZE_TEST", "96"])]
+    if e.SOURCE == "file":
+        (tmp_path / "empty.json").write_text("[]")
+        return [key + "FILE", str(tmp_path / "empty.json")]
+    return []
