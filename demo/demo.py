@@ -91,7 +91,7 @@ def run_images(demo, paths, output, logger):
     for path in tqdm.tqdm(paths, disable=output is None, desc="images"):
         img = read_image(path, format="BGR")
         start = time.time()
-        _, vis, triplets = demo.run_on_image(img)
+        _, vis, triplets = demo.run_on_image(img, file_name=path)
         logger.info(f"{path}: {len(triplets)} HOI triplets in {time.time() - start:.2f}s")
         record = {"file_name": path, "height": img.shape[0], "width": img.shape[1], "hoi": triplets}
         if output is None:

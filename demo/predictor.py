@@ -35,11 +35,13 @@ class HOIPredictor:
             raise ValueError(f"INPUT.FORMAT must be 'RGB' or 'BGR', got {self.input_format!r}")
         self.metadata = MetadataCatalog.get(cfg.DATASETS.TEST[0]) if len(cfg.DATASETS.TEST) else None
 
-    def __call__(self, original_image):
+    def __call__(self, original_image, file_name=None):
         """Run GGNet on one image.
 
         Args:
             original_image (np.ndarray): (H, W, 3) uint8, BGR (OpenCV's order), original pixels.
+            file_name (str or None): the image's path, passed to the model as ``file_name``: external-detection
+                sources look their boxes up by it (MODEL.GGNET.EXTERNAL_DETECTIONS).
 
         Returns:
             dict: the model's output for this image (docs/interfaces.md): ``"instances"`` and ``"hoi_instances"``,
@@ -57,7 +59,10 @@ class HOIPredictor:
             aug_input = T.AugInput(original_image)
             self.aug(aug_input)
             image = torch.as_tensor(aug_input.image.astype("float32").transpose(2, 0, 1))
-            return self.model([{"image": image, "height": height, "width": width}])[0]
+            inputs = {"image": image, "height": height, "width": width}
+            if file_name:
+                inputs["file_name"] = file_name
+            return self.model([inputs])[0]
 
 
 class VisualizationDemo:
@@ -75,14 +80,14 @@ class VisualizationDemo:
         self.threshold = confidence_threshold
         self.show_actpoints = show_actpoints
 
-    def run_on_image(self, image):
-        """Predict and draw one BGR image (H, W, 3) uint8.
+    def run_on_image(self, image, file_name=None):
+        """Predict and draw one BGR image (H, W, 3) uint8 (``file_name``: see :meth:`HOIPredictor.__call__`).
 
         Returns:
             (predictions, vis, triplets): the model's dict, the drawn ``VisImage`` (RGB) and the triplet list of
             :func:`hoi_instances_to_json` (original pixels).
         """
-        predictions = self.predictor(image)
+        predictions = self.predictor(image, file_name)
         hoi = predictions["hoi_instances"].to("cpu")
         # Small images (e.g. the 128 px synthetic set) are drawn enlarged so the labels stay readable.
         scale = max(1.0, 512.0 / max(image.shape[:2]))

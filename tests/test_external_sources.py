@@ -188,3 +188,36 @@ def test_unknown_source_and_missing_keys():
         build_model(setup_cfg(QUICKSTART, TINY_R18 + [EXT + "SOURCE", "file"]))
     with pytest.raises(ValueError, match="needs EXTERNAL_DETECTIONS.CONFIG_FILE"):
         build_model(setup_cfg(QUICKSTART, TINY_R18 + [EXT + "SOURCE", "detectron2"]))
+
+
+def test_demo_draws_the_triplets_of_a_detection_file(tmp_path):
+    import cv2
+    from detectron2.config import get_cfg
+
+    from ggnet_d2 import add_ggnet_config
+
+    image = tmp_path / "photo.png"
+    cv2.imwrite(str(image), np.random.default_rng(0).integers(0, 255, (90, 120, 3), dtype=np.uint8))
+    person, ball = [10.0, 20.0, 50.0, 85.0], [70.0, 30.0, 90.0, 50.0]
+    dets = _write(tmp_path / "dets.json", {"photo.png": [{"bbox": person, "score": 0.9, "category_id": 0},
+                                                         {"bbox": ball, "score": 0.8, "category_id": 2}]})
+    cfg = add_ggnet_config(get_cfg())
+    cfg.merge_from_list(["MODEL.DEVICE", "cpu", "MODEL.BACKBONE.NAME", "build_resnet_deconv_backbone",
+                         "MODEL.GGNET.WEIGHTS_ALLOW_PARTIAL", "True", "MODEL.RESNET_DECONV.DECONV_CHANNELS",
+                         "[16, 16, 16]", "MODEL.GGNET.HEAD_CONV", "8", "MODEL.GGNET.NUM_CLASSES", "3",
+                         "MODEL.GGNET.NUM_VERBS", "2", "MODEL.GGNET.NUM_ACTPOINTS", "9", "INPUT.GGNET.TEST_SIZE", "64",
+                         "MODEL.GGNET.TEST.TOPK_INTERACTIONS", "4", "DATASETS.TEST", "()",
+                         EXT + "SOURCE", "file", EXT + "FILE", dets, EXT + "CLASS_MAP", "[0, 1, 2]"])
+    config = tmp_path / "tiny.yaml"
+    config.write_text(cfg.dump())
+    spec = importlib.util.spec_from_file_location("ggnet_demo_main", REPO / "demo" / "demo.py")
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    demo.main(["--config-file", str(config), "--input", str(image), "--output", str(tmp_path / "out"),
+               "--confidence-threshold", "0"])
+    triplets = json.loads((tmp_path / "out" / "photo.json").read_text())["hoi"]
+    assert len(triplets) == 4
+    for t in triplets:  # the only person is every subject; objects are the file's boxes (the person included)
+        np.testing.assert_allclose(t["subject_box"], person, atol=1e-3)
+        assert any(np.allclose(t["object_box"], b, atol=1e-3) for b in (person, ball))
+    assert (tmp_path / "out" / "photo.png").is_file()
