@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from detectron2.checkpoint import DetectionCheckpointer
-from detectron2.data import DatasetCatalog, MetadataCatalog
+from detectron2.data import DatasetCatalog
 from detectron2.engine import default_argument_parser
 from detectron2.modeling import build_model
 
@@ -27,19 +27,6 @@ TINY_DETECTOR = str(["MODEL.RESNETS.DEPTH", "18", "MODEL.RESNETS.RES2_OUT_CHANNE
                      "16", "MODEL.ROI_BOX_HEAD.FC_DIM", "32", "INPUT.MIN_SIZE_TEST", "64", "INPUT.MAX_SIZE_TEST",
                      "128", "MODEL.ROI_HEADS.SCORE_THRESH_TEST", "0.0", "MODEL.RPN.POST_NMS_TOPK_TEST", "50"])
 EXT = "MODEL.GGNET.EXTERNAL_DETECTIONS."
-FOUR = "synth_hoi_test_first4_own_gt"
-
-
-@pytest.fixture(scope="module")
-def tiny_synth_test():
-    """4 images of the synthetic held-out split, scored against their own dataset dicts (no json_file)."""
-    if FOUR not in DatasetCatalog.list():
-        DatasetCatalog.register(FOUR, lambda: DatasetCatalog.get("synth_hoi_test")[:4])
-        metadata = MetadataCatalog.get("synth_hoi_test").as_dict()
-        for key in ("name", "json_file"):
-            metadata.pop(key, None)
-        MetadataCatalog.get(FOUR).set(**metadata)
-    return FOUR
 
 
 def _write(path, data):
@@ -81,7 +68,8 @@ def test_per_image_layout(tmp_path):
     ([{"image_id": 1, "category_id": 1.5, "bbox": [0, 0, 1, 1], "score": 0.5}], "entry 0: category_id must be"),
     ({"a.jpg": [{"bbox": [0, 0, 1, 1], "category_id": 1}]}, "image 'a.jpg', entry 0: missing key.*score"),
     ({"a.jpg": [{"bbox": [5, 0, 1, 1], "category_id": 1, "score": 1}]}, "image 'a.jpg', entry 0: .*x2 < x1"),
-    ({"a.jpg": [{"bbox": [0, 0, 1, 1], "category_id": 1, "score": float("nan")}]}, "entry 0: score must be a finite number"),
+    ({"a.jpg": [{"bbox": [0, 0, 1, 1], "category_id": 1, "score": float("nan")}]},
+     "entry 0: score must be a finite number"),
     ({"a.jpg": {"bbox": [0, 0, 1, 1]}}, "image 'a.jpg': expected a list"),
     (3, "expected a JSON list"),
 ])
@@ -103,7 +91,8 @@ def test_not_json_and_missing_file(tmp_path):
 
 def test_class_tables():
     # COCO's names against HICO-DET's underscore spelling; classes the dataset lacks are dropped (-1)
-    table = class_table_by_name(["person", "sports ball", "hair drier", "zebra"], ["person", "hair_drier", "sports_ball"])
+    table = class_table_by_name(["person", "sports ball", "hair drier", "zebra"],
+                                ["person", "hair_drier", "sports_ball"])
     assert table.tolist() == [0, 2, 1, -1]
     assert class_table_from_list([-1, 0, 3], 4, "x").tolist() == [-1, 0, 3]
     with pytest.raises(ValueError, match=r"CLASS_MAP.*\(2, 4\)"):
@@ -118,9 +107,12 @@ def _train_net():
 
 
 def _random_ggnet_weights(tmp_path):
-    cfg = setup_cfg(QUICKSTART, TINY_R18 + ["DATASETS.TEST", "()"])
+    """One random GGNet per test (written once, so that every run of the test scores the same model)."""
     path = tmp_path / "ggnet.pth"
-    torch.save({"model": build_model(cfg).state_dict()}, path)
+    if not path.exists():
+        torch.manual_seed(0)
+        torch.save({"model": build_model(setup_cfg(QUICKSTART, TINY_R18 + ["DATASETS.TEST", "()"])).state_dict()},
+                   path)
     return str(path)
 
 
