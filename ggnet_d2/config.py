@@ -112,4 +112,11 @@ def add_ggnet_config(cfg):
     _C.SOLVER.CHECKPOINT_PERIOD = 5000
     _C.SOLVER.AMP.ENABLED = False
     _C.TEST.EVAL_PERIOD = 0
+
+    # HOI evaluation (issue 15: official metric, prediction-file checks).
+    _C.TEST.HOI = CN()
+    # Images of the test split without a prediction entry (e.g. their files were missing, so the model never saw
+    # them) make the evaluation fail, as the official protocols score every test image (eval_one.m, vsrl_eval.py);
+    # True scores them as images without detections, with a warning.
+    _C.TEST.HOI.ALLOW_MISSING_IMAGES = False
     return cfg

@@ -55,9 +55,10 @@ def test_convert_hico_det_mat(tmp_path):
     train = json.loads((out / "trainval_hico.json").read_text())
     ride, hold = HICO_VERBS.index("ride") + 1, HICO_VERBS.index("hold") + 1
     assert train == [{"file_name": "HICO_train2015_00000001.jpg", "width": 100, "height": 80,
-                      "annotations": [{"bbox": [1.0, 2.0, 30.0, 60.0], "category_id": 1},
-                                      {"bbox": [10.0, 40.0, 60.0, 79.0], "category_id": 2},
-                                      {"bbox": [50.0, 2.0, 90.0, 70.0], "category_id": 1}],
+                      # the .mat's one-based boxes - 1: PPDM's zero-based frame
+                      "annotations": [{"bbox": [0.0, 1.0, 29.0, 59.0], "category_id": 1},
+                                      {"bbox": [9.0, 39.0, 59.0, 78.0], "category_id": 2},
+                                      {"bbox": [49.0, 1.0, 89.0, 69.0], "category_id": 1}],
                       "hoi_annotation": [
                           {"subject_id": 0, "object_id": 1, "category_id": ride, "hoi_category_id": 1},
                           {"subject_id": 2, "object_id": 1, "category_id": ride, "hoi_category_id": 1},

@@ -9,7 +9,8 @@ import numpy as np
 
 from .hoi_matching import ap_11_point
 from .hoi_triplet_eval import evaluate_hoi_arrays
-from .prediction_arrays import PredictionArrays, decode_prediction_entries, image_positions
+from .prediction_arrays import (PredictionArrays, decode_prediction_entries, decode_prediction_file,
+                                image_positions)
 
 __all__ = ["HOIScorer", "KNOWN_OBJECT_SOURCES"]
 
@@ -71,6 +72,14 @@ class HOIScorer:
             of triplets of no class (not scored: they cannot be a detection of any class).
         """
         arrays = decode_prediction_entries(entries, self.thing_from_file, self.verb_from_file, source)
+        return self._classify(arrays)
+
+    def decode_file(self, path):
+        """:meth:`decode` of a prediction file, parsed and checked in one pass (prediction_arrays.py)."""
+        arrays, _ = decode_prediction_file(path, self.thing_from_file, self.verb_from_file)
+        return self._classify(arrays)
+
+    def _classify(self, arrays):
         verbs, objs = arrays.verb_classes, arrays.object_classes
         inside = (verbs < self.hoi_lookup.shape[0]) & (objs < self.hoi_lookup.shape[1])
         hoi = np.full(len(verbs), -1, dtype=np.int64)
