@@ -58,7 +58,8 @@ def write_anno_bbox_mat(path):
     for i, name in enumerate(NAMES):
         hois = [_mat_hoi(h, s, o, inv) for img, h, s, o, inv in GT_HOIS if img == i]
         images.append({"filename": name, "size": {"width": 100, "height": 80, "depth": 3}, "hoi": _structs(hois)})
-    scipy.io.savemat(path, {"list_action": _list_action(), "bbox_test": _structs(images), "bbox_train": _structs(images)})
+    scipy.io.savemat(path, {"list_action": _list_action(), "bbox_test": _structs(images),
+                            "bbox_train": _structs(images)})
 
 
 def write_anno_mat(path):

@@ -38,14 +38,17 @@ class HOIScorer:
             are scored as images without ground truth (all false positives) instead of refused -- HICO-DET test
             images whose HOIs are all invisible, which PPDM-style files may leave out; they are placed in name
             order, the official test-image order.
+        ap_fn (callable): AP of a class from its recall / precision curves (default: the official 11-point AP).
     """
 
-    def __init__(self, metadata, dataset_name="custom", empty_class="nan", box_shift=0.0, extra_image_pattern=None):
+    def __init__(self, metadata, dataset_name="custom", empty_class="nan", box_shift=0.0, extra_image_pattern=None,
+                 ap_fn=ap_11_point):
         get = (metadata.get if isinstance(metadata, dict) else lambda k, d=None: getattr(metadata, k, d))
         self.dataset_name = dataset_name
         self.empty_class = empty_class
         self.box_shift = float(box_shift)
         self.extra_image_pattern = extra_image_pattern
+        self.ap_fn = ap_fn
         hoi_classes = np.asarray(get("hoi_classes"), dtype=np.int64).reshape(-1, 2)
         self.hoi_classes = hoi_classes
         self.hoi_objects = hoi_classes[:, 1]
@@ -139,7 +142,7 @@ class HOIScorer:
         if shift:
             gt = gt.shifted(shift)
         res = evaluate_hoi_arrays(gt, positions[arrays.entry], hoi, arrays.scores, arrays.subject_boxes + shift,
-                                  arrays.object_boxes + shift, self.hoi_objects, ap_11_point, self.empty_class,
+                                  arrays.object_boxes + shift, self.hoi_objects, self.ap_fn, self.empty_class,
                                   object_present=object_present)
         metrics = OrderedDict()
         for stat, idx in (("mAP", 0), ("mean_recall", 1)):
