@@ -11,14 +11,14 @@ from detectron2.engine import default_argument_parser
 from detectron2.evaluation import verify_results
 
 from ggnet_d2.engine import GGNetTrainer, launch_hoi, setup_cfg
-from ggnet_d2.modeling import GGNetCheckpointer
+from ggnet_d2.modeling.checkpoint import load_inference_weights
 
 
 def main(args):
     cfg = setup_cfg(args.config_file, args.opts, args)
     if args.eval_only:
         model = GGNetTrainer.build_model(cfg)
-        GGNetCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(cfg.MODEL.WEIGHTS, resume=args.resume)
+        load_inference_weights(model, cfg, resume=args.resume)  # refuses partly random weights
         results = GGNetTrainer.test(cfg, model)
         verify_results(cfg, results)
         return results

@@ -6,7 +6,7 @@ from detectron2.data import transforms as T
 from detectron2.modeling import build_model
 
 from ggnet_d2.data import build_hoi_test_augmentation
-from ggnet_d2.modeling import GGNetCheckpointer
+from ggnet_d2.modeling.checkpoint import load_inference_weights
 from ggnet_d2.utils.visualizer import HOIVisualizer, hoi_instances_to_json
 
 __all__ = ["HOIPredictor", "VisualizationDemo"]
@@ -19,14 +19,16 @@ class HOIPredictor:
     and the model maps its outputs back to the original pixels through ``height`` / ``width``.
 
     Args:
-        cfg (CfgNode): a GGNet config (``add_ggnet_config``); ``MODEL.WEIGHTS`` may be empty (random weights).
+        cfg (CfgNode): a GGNet config (``add_ggnet_config``). ``MODEL.WEIGHTS`` must provide every parameter;
+            weights that leave some at initialisation (an empty path included) raise ``UninitialisedWeightsError``
+            unless ``MODEL.GGNET.WEIGHTS_ALLOW_PARTIAL``.
     """
 
     def __init__(self, cfg):
         self.cfg = cfg.clone()
         self.model = build_model(self.cfg)
         self.model.eval()
-        GGNetCheckpointer(self.model).load(cfg.MODEL.WEIGHTS)
+        load_inference_weights(self.model, self.cfg)
         self.aug = T.AugmentationList(build_hoi_test_augmentation(cfg))
         self.input_format = cfg.INPUT.FORMAT
         if self.input_format not in ("RGB", "BGR"):

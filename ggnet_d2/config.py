@@ -113,6 +113,65 @@ def add_ggnet_config(cfg):
     _C.SOLVER.AMP.ENABLED = False
     _C.TEST.EVAL_PERIOD = 0
 
+    # Deformable-convolution backend (issue 14: speed only, same maths; DCNv2, Zhu et al. 2019, as used by the gaze
+    # steps, Sec. 3.2, and CenterNet's DLAUp). "torchvision" = torchvision.ops.deform_conv2d; "gather_gemm" =
+    # ggnet_d2/modeling/deform_conv_gemm.py (multi-threaded CPU backward); "auto" = per device type from the table
+    # AUTO_BACKEND_BY_DEVICE in ggnet_d2/modeling/deform_conv.py (measured with tools/benchmark_gaze.py).
+    _C.MODEL.DEFORM_CONV_BACKEND = "auto"
+
+    # Faithfulness to the authors' released models: weight loading, decoding presets, test input.
+    # What the APM regressors read: "glance" = the glance features F0 (GGNet Sec. 3.2; authors' ggnet_hourglass_s1/
+    # s2.py exkp.forward apply sub_offset/obj_offset to i_hm_feature); "backbone" = the backbone features, like every
+    # other head (PPDM src/lib/models/networks/pose_dla_dcn.py DLASeg.forward, large_hourglass.py exkp.forward).
+    _C.MODEL.GGNET.APM_INPUT = "glance"
+    # Load reference or own weights that leave parameters at initialisation (tools/convert_weights.py
+    # --allow-partial; --eval-only and the demo otherwise refuse them, ggnet_d2/modeling/checkpoint).
+    _C.MODEL.GGNET.WEIGHTS_ALLOW_PARTIAL = False
+    # Matching rule of interaction points to human/object points: "eq8" = paper Eq. 8, argmin over candidates of
+    # distance / score; "authors" = GGNet/PPDM src/lib/models/decode.py hoidet_decode_match / hoidet_decode:
+    # argmax of score / ((|dx| + 1)(|dy| + 1)), ties to the first candidate (torch.argmax).
+    _C.MODEL.GGNET.TEST.MATCH_RULE = "eq8"
+    # Drop repeated (subject, object, verb) triplets, keeping the highest-scoring one (authors' decode.py:
+    # np.unique over the score-sorted triplets); False keeps all top-K (paper Sec. 3.4).
+    _C.MODEL.GGNET.TEST.DEDUP_TRIPLETS = False
+    # Border boxes in original pixels: "clip" = cut to the image (detectron2 Boxes.clip); "authors" = GGNet/PPDM
+    # src/lib/detectors/hoidet.py bbox_clip: x1, y1 clamped into the image, width/height clamped to [10, image side]
+    # and kept from the clamped x1, y1 (a box crossing the left/top border moves inside; x2/y2 may pass the border).
+    _C.MODEL.GGNET.TEST.BOX_CLIP = "clip"
+    # Where the resized test image sits in the TEST_SIZE square: "top_left" = aspect-preserving resize, black padding
+    # bottom/right; "center" = the authors' fixed-resolution test (CenterNet/PPDM/GGNet detectors/base_detector.py
+    # pre_process with fix_res, utils/image.py get_affine_transform): an affine warp (bilinear, black border) scaling
+    # the longer side to TEST_SIZE and centring the image in the square (a TEST_SIZE square whatever TEST_PAD_SQUARE).
+    _C.INPUT.GGNET.TEST_PLACEMENT = "top_left"
+
+    # Issue 11: multi-process training, the authors' published training recipe, CUDA speed. The authors' files are
+    # in github.com/SherlockHolmes221/GGNet, src/ (their recipe as a whole: configs/released/train_*_authors.yaml).
+    # Gaze-step target: "glance" = the glance map hna_map (paper Sec. 3.3); "sharp" = the authors' hm_rel_hard
+    # (src/lib/datasets/dataset/hico.py __getitem__ with --soft_gaussian; used by every gaze step in
+    # src/lib/trains/hoidet.py): positive Gaussians of the same radius with sigma = (2r+1) / GAZE_SIGMA_FACTOR and
+    # hard negatives of radius HNA_RADIUS with sigma = (2 HNA_RADIUS + 1) / GAZE_NEGATIVE_SIGMA_FACTOR.
+    _C.MODEL.GGNET.LOSS.GAZE_TARGET = "glance"
+    _C.INPUT.GGNET.GAZE_SIGMA_FACTOR = 8.0  # hico.py: draw_gaussian(hm_rel_hard[...], ..., radius, factor=8)
+    _C.INPUT.GGNET.GAZE_NEGATIVE_SIGMA_FACTOR = 2.0  # hico.py: draw_umich_gaussian_for_neg(hm_rel_hard, factor=2)
+    # APM loss over the two Hourglass stacks: "mean" like every other loss; "sum" = the authors' trains/hoidet.py
+    # (sub_offset_loss / obj_offset_loss are summed over stacks, not divided by num_stacks: 2x on Hourglass-104).
+    _C.MODEL.GGNET.LOSS.APM_STACK_REDUCTION = "mean"
+    # LR multiplier of the glance parameters (glance_conv, glance_cls: the authors' "hm_rel" head). Authors: main.py
+    # with --recover_loss_weight gives every parameter whose name contains "hm_rel" lr / refine_weight = 10x.
+    _C.SOLVER.GLANCE_LR_FACTOR = 1.0
+    # Training crop: "center_affine" (CenterNet's scale + shift, RandomCenterAffine) or "authors" (hico.py
+    # __getitem__ default, CornerNet's random crop: side max(H, W) x a factor drawn from CROP_SCALES, centre drawn
+    # uniformly among the integer pixels at least _get_border(CROP_BORDER) from the image edge).
+    _C.INPUT.GGNET.CROP = "center_affine"
+    _C.INPUT.GGNET.CROP_SCALES = (0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3)  # hico.py: np.arange(0.7, 1.4, 0.1)
+    _C.INPUT.GGNET.CROP_BORDER = 128  # hico.py: self._get_border(128, size)
+    # PCA lighting noise (AlexNet; CornerNet's utils/image.py lighting_, called by color_aug with alphastd 0.1 and
+    # hico.py's _eig_val / _eig_vec): std of the principal-component weights; 0 disables, the authors use 0.1.
+    _C.INPUT.GGNET.PCA_LIGHTING = 0.0
+    # CUDA: SOLVER.AMP.ENABLED (detectron2's AMPTrainer) and CUDNN_BENCHMARK (detectron2's key, applied by
+    # default_setup) are detectron2's own; GGNetTrainer refuses AMP off CUDA and checks that a CUDA run stays on it.
+    _C.CUDNN_BENCHMARK = False  # detectron2's default; the authors' main.py sets cudnn.benchmark = True
+
     # HOI evaluation (issue 15: official metric, prediction-file checks).
     _C.TEST.HOI = CN()
     # Images of the test split without a prediction entry (e.g. their files were missing, so the model never saw

@@ -12,5 +12,7 @@ def tiny_synth_test():
         DatasetCatalog.register(TINY_TEST, lambda: DatasetCatalog.get("synth_hoi_test")[:4])
         metadata = MetadataCatalog.get("synth_hoi_test").as_dict()
         metadata.pop("name")
+        # the subset is not the split's annotation file: its ground truth must come from its own dataset dicts
+        metadata.pop("json_file", None)
         MetadataCatalog.get(TINY_TEST).set(**metadata)
     return TINY_TEST

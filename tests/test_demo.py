@@ -29,6 +29,7 @@ def _tiny_config(tmp_path):
     cfg = add_ggnet_config(get_cfg())
     cfg.MODEL.DEVICE = "cpu"
     cfg.MODEL.WEIGHTS = ""
+    cfg.MODEL.GGNET.WEIGHTS_ALLOW_PARTIAL = True  # a random model, on purpose
     cfg.MODEL.BACKBONE.NAME = "build_resnet_deconv_backbone"
     cfg.MODEL.RESNET_DECONV.DECONV_CHANNELS = [32, 32, 32]
     cfg.MODEL.GGNET.HEAD_CONV = 16

@@ -45,3 +45,105 @@ def test_split_offset_mask():
         assert "3n" in str(e)
     else:
         raise AssertionError("expected ValueError")
+
+
+# --- gather+GEMM backend (ggnet_d2/modeling/deform_conv_gemm.py) against torchvision's deform_conv2d ---------------
+import pytest  # noqa: E402
+from torchvision.ops import deform_conv2d  # noqa: E402
+
+from ggnet_d2.modeling.deform_conv import resolve_deform_conv_backend  # noqa: E402
+from ggnet_d2.modeling.deform_conv_gemm import gather_gemm_deform_conv2d  # noqa: E402
+
+
+def _rel(a, b):
+    return ((a - b).abs().max() / b.abs().max().clamp_min(1e-12)).item()
+
+
+def _compare(B, C, H, W, k, stride, pad, offset, budget=1 << 30, dilation=1, seed=0):
+    torch.manual_seed(seed)
+    x = torch.randn(B, C, H, W, requires_grad=True)
+    w = torch.randn(4, C, k, k, requires_grad=True)
+    b = torch.randn(4, requires_grad=True)
+    off = offset.clone().requires_grad_()
+    m = torch.rand(B, k * k, *offset.shape[2:], requires_grad=True)
+    ref = deform_conv2d(x, off, w, b, stride=stride, padding=pad, dilation=dilation, mask=m)
+    out = gather_gemm_deform_conv2d(x, off, w, b, stride=stride, padding=pad, dilation=dilation, mask=m,
+                                    column_budget_bytes=budget)
+    go = torch.randn_like(ref)
+    g_ref = torch.autograd.grad(ref, (x, w, b, off, m), go)
+    g_out = torch.autograd.grad(out, (x, w, b, off, m), go)
+    assert out.shape == ref.shape
+    assert _rel(out, ref) < 1e-4
+    for name, a, r in zip(("input", "weight", "bias", "offset", "mask"), g_out, g_ref):
+        assert _rel(a, r) < 1e-4, name
+
+
+@pytest.mark.parametrize("B,k,stride,pad", [(1, 3, 1, 1), (3, 3, 2, 0), (1, 5, 1, 2), (3, 5, 2, 1), (1, 7, 1, 3),
+                                            (3, 7, 2, 2)])
+def test_gather_gemm_matches_torchvision_random_offsets(B, k, stride, pad):
+    H, W = 9, 8
+    ho, wo = (H + 2 * pad - k) // stride + 1, (W + 2 * pad - k) // stride + 1
+    # Scale 4 pushes many samples outside the 9x8 map (and some past the -1/H zero band).
+    torch.manual_seed(1)
+    _compare(B, 3, H, W, k, stride, pad, torch.randn(B, 2 * k * k, ho, wo) * 4)
+
+
+def test_gather_gemm_matches_torchvision_integer_samples_on_borders():
+    # Integer offsets land samples exactly on rows/cols -1, 0, H-1, H (and W analogues): the boundary cases of the
+    # "y <= -1 or y >= H is zero" rule and of neighbours that fall outside the map.
+    B, k, H, W = 2, 3, 6, 7
+    torch.manual_seed(2)
+    off = torch.randint(-8, 9, (B, 2 * k * k, H, W)).float()
+    _compare(B, 4, H, W, k, 1, 1, off)
+    # Half-integers just inside the zero band: y = -0.5, H - 0.5.
+    _compare(B, 4, H, W, k, 1, 1, off + 0.5)
+
+
+def test_gather_gemm_row_chunking_equals_unchunked():
+    torch.manual_seed(3)
+    off = torch.randn(3, 18, 9, 8) * 2
+    # 200 bytes = less than one output row of columns: every row is its own chunk.
+    _compare(3, 3, 9, 8, 3, 1, 1, off, budget=200)
+    _compare(3, 3, 9, 8, 3, 1, 1, off, budget=1 << 30, dilation=1)
+
+
+def test_gather_gemm_dilation_matches_torchvision():
+    torch.manual_seed(4)
+    _compare(2, 3, 9, 9, 3, 1, 2, torch.randn(2, 18, 9, 9) * 2, dilation=2)
+
+
+def test_gather_gemm_gradcheck_float64():
+    torch.manual_seed(5)
+    x = torch.randn(1, 2, 4, 5, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(3, 2, 3, 3, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(3, dtype=torch.float64, requires_grad=True)
+    # Offsets away from integers: the bilinear sample is not differentiable where it crosses a pixel boundary.
+    off = (torch.randint(-2, 3, (1, 18, 4, 5)).double() + 0.25 + 0.5 * torch.rand(1, 18, 4, 5, dtype=torch.float64))
+    off.requires_grad_()
+    m = torch.rand(1, 9, 4, 5, dtype=torch.float64, requires_grad=True)
+
+    def f(x, off, w, b, m):
+        return gather_gemm_deform_conv2d(x, off, w, b, padding=1, mask=m)
+
+    assert torch.autograd.gradcheck(f, (x, off, w, b, m), eps=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["torchvision", "gather_gemm", "auto"])
+def test_module_backends_agree(backend):
+    torch.manual_seed(6)
+    ref = ModulatedDeformConvPack(3, 4, 3, padding=1)
+    ref.conv_offset_mask.weight.data.normal_(0, 0.3)
+    conv = ModulatedDeformConvPack(3, 4, 3, padding=1, backend=backend)
+    conv.load_state_dict(ref.state_dict())
+    x = torch.randn(2, 3, 7, 6)
+    torch.testing.assert_close(conv(x), ref(x), rtol=1e-4, atol=1e-5)
+
+
+def test_backend_resolution_and_errors():
+    assert resolve_deform_conv_backend("auto", "cpu", grad_enabled=True) == "gather_gemm"
+    assert resolve_deform_conv_backend("auto", "cpu", grad_enabled=False) == "torchvision"
+    assert resolve_deform_conv_backend("torchvision", "cpu") == "torchvision"
+    with pytest.raises(ValueError, match="unknown deformable-conv backend"):
+        ModulatedDeformConv(2, 2, 3, backend="nope")
+    with pytest.raises(ValueError, match="groups=1"):
+        gather_gemm_deform_conv2d(torch.zeros(1, 4, 5, 5), torch.zeros(1, 18, 5, 5), torch.zeros(2, 2, 3, 3))

@@ -1,43 +1,72 @@
 #!/usr/bin/env python
-"""Convert a CenterNet / PPDM / GGNet reference checkpoint to a ggnet_d2 (detectron2) checkpoint.
+"""Convert a CenterNet / PPDM / GGNet reference checkpoint to a ggnet_d2 (detectron2) checkpoint, strictly.
 
-Usage: python tools/convert_weights.py --config-file configs/X.yaml --input ctdet_coco_dla_2x.pth --output out.pth
-Prints every reference tensor without a counterpart (name or shape), see ggnet_d2/modeling/checkpoint/convert.py.
+Usage:
+    python tools/convert_weights.py --config-file configs/released/GGNet_Hourglass104_HICO_authors.yaml \
+        --input hoidet_hico_ggnet.pth --output pretrained/ggnet_hico_converted.pth
+
+Prints the recognised source and the conversion report (ggnet_d2/modeling/checkpoint/convert.py): every reference
+tensor without a counterpart (name or shape), every tensor of ours the source should provide but does not, and the
+gaps accepted for that source. An incomplete conversion exits with status 1 and writes nothing, unless
+``--allow-partial``. The model is built on the meta device (no memory for its weights).
 """
 import argparse
+import sys
 
 import torch
 from detectron2.config import get_cfg
 from detectron2.modeling import build_model
 
+import ggnet_d2  # noqa: F401  registers GGNet and its backbones
 from ggnet_d2 import add_ggnet_config
-from ggnet_d2.modeling.checkpoint import convert_reference_state_dict
+from ggnet_d2.modeling.checkpoint import convert_reference_state_dict, format_conversion_report
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
+def model_state_shapes(cfg):
+    """``build_model(cfg).state_dict()`` with meta tensors: names and shapes only, nothing allocated."""
+    cfg = cfg.clone()
+    cfg.defrost()
+    cfg.MODEL.DEVICE = "meta"
+    cfg.DATASETS.TRAIN, cfg.DATASETS.TEST = (), ()  # the model's shapes never depend on dataset files
+    with torch.device("meta"):
+        model = build_model(cfg)
+    return model.state_dict(), model.heads[0].apm_input
+
+
+def read_reference(path):
+    """The state dict of a reference checkpoint file (``{"state_dict": ...}``, ``{"model": ...}`` or bare)."""
+    loaded = torch.load(path, map_location="cpu", weights_only=False)
+    for key in ("state_dict", "model"):
+        if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
+            return loaded[key]
+    return loaded
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config-file", default="")
     parser.add_argument("--input", required=True)
-    parser.add_argument("--output", required=True)
+    parser.add_argument("--output", help="where to write the converted checkpoint (omit to only print the report)")
+    parser.add_argument("--allow-partial", action="store_true",
+                        help="write the checkpoint even when the conversion is incomplete")
     parser.add_argument("opts", nargs=argparse.REMAINDER)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     cfg = add_ggnet_config(get_cfg())
     if args.config_file:
         cfg.merge_from_file(args.config_file)
     cfg.merge_from_list(args.opts)
-    cfg.MODEL.DEVICE = "cpu"
-    model = build_model(cfg)
-    loaded = torch.load(args.input, map_location="cpu", weights_only=False)
-    state = loaded.get("state_dict", loaded.get("model", loaded))
-    converted, report = convert_reference_state_dict(state, model.state_dict())
-    print(f"converted {len(converted)} tensors; {len(report['not_loaded'])} of ours left at initialisation")
-    for kind in ("unmatched", "shape_mismatch"):
-        print(f"{kind}: {len(report[kind])}")
-        for line in report[kind]:
-            print("  " + line)
-    torch.save({"model": converted, "__author__": f"converted from {args.input}", "matching_heuristics": False},
-               args.output)
+    target, apm_input = model_state_shapes(cfg)
+    converted, report = convert_reference_state_dict(read_reference(args.input), target, apm_input=apm_input)
+    print(format_conversion_report(report, args.input))
+    if not report["complete"] and not args.allow_partial:
+        print("not written: the conversion is incomplete (use --allow-partial to write it anyway)", file=sys.stderr)
+        return 1
+    if args.output:
+        torch.save({"model": converted, "__author__": f"converted from {args.input} ({report['source'].key})",
+                    "matching_heuristics": False}, args.output)
+        print(f"wrote {args.output}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

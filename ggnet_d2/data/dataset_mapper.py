@@ -29,7 +29,7 @@ class HOIDatasetMapper:
     @configurable
     def __init__(self, is_train=True, *, augmentations, image_format="BGR", num_classes=80, num_verbs=117,
                  valid_verb_object=None, output_stride=4, max_objects=128, max_hois=64, min_overlap=0.7,
-                 hna_radius=3):
+                 hna_radius=3, gaze_sigma_factors=None):
         """
         Args:
             is_train (bool): build targets.
@@ -38,6 +38,8 @@ class HOIDatasetMapper:
             num_classes, num_verbs (int): C and V.
             valid_verb_object (np.ndarray bool (V, C) | None): for HNA negatives (none when None).
             output_stride (int), max_objects, max_hois (int), min_overlap (float), hna_radius (int): see targets.
+            gaze_sigma_factors ((float, float) | None): also build ``gaze_hna_map`` (targets.build_ggnet_targets);
+                from_config sets it when MODEL.GGNET.LOSS.GAZE_TARGET is "sharp" and there are gaze steps.
 
         Raises:
             ValueError: if ``valid_verb_object`` is not (num_verbs, num_classes).
@@ -55,6 +57,7 @@ class HOIDatasetMapper:
         self.output_stride = output_stride
         self.max_objects, self.max_hois = max_objects, max_hois
         self.min_overlap, self.hna_radius = min_overlap, hna_radius
+        self.gaze_sigma_factors = gaze_sigma_factors
         logger.info(f"HOIDatasetMapper ({'train' if is_train else 'test'}): {augmentations}")
 
     @classmethod
@@ -77,6 +80,8 @@ class HOIDatasetMapper:
             "min_overlap": g.MIN_OVERLAP,
             "hna_radius": g.HNA_RADIUS,
         }
+        if cfg.MODEL.GGNET.LOSS.GAZE_TARGET == "sharp" and cfg.MODEL.GGNET.NUM_GAZE_STEPS > 0:
+            args["gaze_sigma_factors"] = (g.GAZE_SIGMA_FACTOR, g.GAZE_NEGATIVE_SIGMA_FACTOR)
         if is_train and len(cfg.DATASETS.TRAIN) and "valid_verb_object" not in overrides:
             name = cfg.DATASETS.TRAIN[0]
             meta = MetadataCatalog.get(name)
@@ -116,5 +121,6 @@ class HOIDatasetMapper:
         s = self.output_stride
         t = build_ggnet_targets(boxes / s, classes, hois, self.num_classes, self.num_verbs,
                                 (image_size[0] // s, image_size[1] // s), self.valid_verb_object,
-                                self.max_objects, self.max_hois, self.min_overlap, self.hna_radius)
+                                self.max_objects, self.max_hois, self.min_overlap, self.hna_radius,
+                                self.gaze_sigma_factors)
         return {k: torch.from_numpy(v) for k, v in t.items()}

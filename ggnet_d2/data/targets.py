@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-__all__ = ["gaussian_radius", "gaussian_2d", "draw_gaussian", "hard_negative_verbs", "build_ggnet_targets"]
+__all__ = ["gaussian_radius", "gaussian_2d", "draw_gaussian", "hard_negative_verbs", "hna_target_map",
+           "build_ggnet_targets"]
 
 
 def gaussian_radius(height, width, min_overlap=0.7):
@@ -33,25 +34,30 @@ def gaussian_radius(height, width, min_overlap=0.7):
     return min(r1, r2, r3)
 
 
-def gaussian_2d(radius):
-    """(2r+1, 2r+1) float32 Gaussian with sigma = (2r+1)/6 and value 1 at the center; tiny tails set to 0."""
+def gaussian_2d(radius, sigma_factor=6.0):
+    """(2r+1, 2r+1) float32 Gaussian with sigma = (2r+1)/sigma_factor and value 1 at the center; tiny tails set to 0.
+
+    CenterNet's ``draw_umich_gaussian`` uses sigma_factor 6; the GGNet authors' sharper gaze map uses 8 (positives)
+    and 2 (hard negatives) (their hico.py, ``factor=``).
+    """
     d = 2 * radius + 1
-    sigma = d / 6.0
+    sigma = d / float(sigma_factor)
     y, x = np.ogrid[-radius:radius + 1, -radius:radius + 1]
     g = np.exp(-(x * x + y * y) / (2 * sigma * sigma))
     g[g < np.finfo(g.dtype).eps * g.max()] = 0
     return g.astype(np.float32)
 
 
-def draw_gaussian(heatmap, center, radius):
-    """Max-paste a peak-1 Gaussian of ``radius`` at integer ``center`` (x, y) into ``heatmap`` (H, W), in place.
+def draw_gaussian(heatmap, center, radius, sigma_factor=6.0):
+    """Max-paste a peak-1 Gaussian of ``radius`` (sigma (2r+1)/sigma_factor) at integer ``center`` (x, y) into
+    ``heatmap`` (H, W), in place.
 
     Parts outside the map are cut off. Returns ``heatmap``.
     """
     radius = int(radius)
     x, y = int(center[0]), int(center[1])
     h, w = heatmap.shape
-    g = gaussian_2d(radius)
+    g = gaussian_2d(radius, sigma_factor)
     left, right = min(x, radius), min(w - x, radius + 1)
     top, bottom = min(y, radius), min(h - y, radius + 1)
     if left + right <= 0 or top + bottom <= 0:
@@ -77,12 +83,40 @@ def hard_negative_verbs(labelled_verbs, object_class, valid_verb_object):
     return [int(v) for v in np.flatnonzero(valid_verb_object[:, object_class]) if int(v) not in labelled]
 
 
+def hna_target_map(positives, hard_negatives, num_verbs, output_size, hna_radius, sigma_factor=6.0,
+                   negative_sigma_factor=6.0):
+    """An HNA target map M (V, Ho, Wo) in [-1, 1] from listed positives and hard negatives (feature-map pixels).
+
+    Positive Gaussians (peak 1, radius r, sigma (2r+1)/sigma_factor) and hard-negative Gaussians (peak -1, radius
+    ``hna_radius``, sigma (2 hna_radius + 1)/negative_sigma_factor) are max-pasted per verb channel; a pixel inside
+    any positive Gaussian keeps its positive value (the rule of ``hna_map``). With factors 8 and 2 this is the
+    authors' ``hm_rel_hard`` (hico.py: positives ``factor=8``, negatives radius 3 ``factor=2``, i.e. sigma 3.5),
+    except that the authors skip a whole negative Gaussian whose square already holds a non-zero value when it is
+    drawn (an order-dependent rule), where this map keeps its pixels outside the positives.
+
+    Args:
+        positives (Iterable[(verb, (x, y), radius)]): integer points.
+        hard_negatives (Iterable[(verb, (x, y))]): integer points.
+        num_verbs (int), output_size ((Ho, Wo)), hna_radius (int), sigma_factor, negative_sigma_factor (float).
+
+    Returns:
+        np.ndarray float32 (V, Ho, Wo).
+    """
+    pos = np.zeros((num_verbs, *output_size), np.float32)
+    neg = np.zeros_like(pos)
+    for v, point, radius in positives:
+        draw_gaussian(pos[v], point, radius, sigma_factor)
+    for v, point in hard_negatives:
+        draw_gaussian(neg[v], point, hna_radius, negative_sigma_factor)
+    return np.where(pos > 0, pos, -neg).astype(np.float32)
+
+
 def _center(box):
     return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], dtype=np.float32)
 
 
 def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_size, valid_verb_object=None,
-                        max_objects=128, max_hois=64, min_overlap=0.7, hna_radius=3):
+                        max_objects=128, max_hois=64, min_overlap=0.7, hna_radius=3, gaze_sigma_factors=None):
     """All GGNet training targets of one image.
 
     Args:
@@ -95,6 +129,9 @@ def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_siz
         max_objects, max_hois (int): K_o, K_h; boxes / HOIs beyond them are dropped (CenterNet / PPDM caps).
         min_overlap (float): Gaussian radius overlap (CenterNet 0.7).
         hna_radius (int): radius of the -1-peaked hard-negative Gaussians (feature-map pixels).
+        gaze_sigma_factors ((float, float) | None): also build ``gaze_hna_map`` (V, Ho, Wo), the authors' sharper
+            gaze-step target: ``hna_target_map`` of the same positives and hard negatives with these sigma factors
+            (positives, negatives); (8, 2) in the authors' hico.py.
 
     Returns:
         dict[str, np.ndarray] with the keys and shapes of docs/interfaces.md: obj_heatmap (C, Ho, Wo), obj_wh (K_o, 2),
@@ -146,6 +183,7 @@ def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_siz
 
     negatives = np.zeros((num_verbs, Ho, Wo), np.float32)
     pair_verbs, pair_point = {}, {}
+    drawn, hard = [], []  # (verb, point, radius), (verb, point): for gaze_hna_map
     n = 0
     for s, o, v in hois:
         s, o, v = int(s), int(o), int(v)
@@ -160,6 +198,7 @@ def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_siz
         dx, dy = abs(int(sub[0] - obj[0])), abs(int(sub[1] - obj[1]))
         radius = max(0, int(gaussian_radius(dy, dx, min_overlap)))
         draw_gaussian(t["interaction_heatmap"][v], point, radius)
+        drawn.append((v, point, radius))
         t["interaction_index"][n] = point[1] * Wo + point[0]
         t["interaction_verb"][n] = v
         t["interaction_mask"][n] = 1
@@ -174,7 +213,10 @@ def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_siz
         for (s, o), verbs in pair_verbs.items():
             for v in hard_negative_verbs(verbs, classes[o], valid_verb_object):
                 draw_gaussian(negatives[v], pair_point[(s, o)], hna_radius)
+                hard.append((v, pair_point[(s, o)]))
     pos = t["interaction_heatmap"]
     # Positives win: a pixel inside any positive Gaussian keeps its positive value.
     t["hna_map"] = np.where(pos > 0, pos, -negatives).astype(np.float32)
+    if gaze_sigma_factors is not None:
+        t["gaze_hna_map"] = hna_target_map(drawn, hard, num_verbs, (Ho, Wo), hna_radius, *gaze_sigma_factors)
     return t

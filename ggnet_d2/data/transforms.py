@@ -4,13 +4,21 @@ Train (CenterNet / PPDM recipe, Sec. 4.2 of GGNet): a random square crop of side
 centred at the image centre (along an axis shorter than ``s``: with the image at the top/left, as at test time) plus
 a clipped Gaussian shift, resized to INPUT_SIZE x INPUT_SIZE (one
 ``T.ExtentTransform``; regions outside the image are black), horizontal flip, brightness/contrast/saturation jitter.
-Test: aspect-preserving resize so the longer side is TEST_SIZE (the model pads with black, to a square by default).
+Test: aspect-preserving resize so the longer side is TEST_SIZE (the model pads with black, to a square by default),
+or, with ``INPUT.GGNET.TEST_PLACEMENT: "center"``, the authors' centring warp (``test_placement.py``).
+
+The GGNet authors' published training (src/lib/datasets/dataset/hico.py ``__getitem__``, src/lib/utils/image.py
+``color_aug``) crops differently (INPUT.GGNET.CROP "authors": ``AuthorsRandomCrop``) and adds PCA lighting noise
+(INPUT.GGNET.PCA_LIGHTING: ``PCALighting``).
 """
 import numpy as np
 from detectron2.data import transforms as T
 from PIL import Image
 
-__all__ = ["RandomCenterAffine", "ResizeLongestEdge", "build_hoi_train_augmentation", "build_hoi_test_augmentation"]
+from .test_placement import TEST_PLACEMENTS, CenterAffine
+
+__all__ = ["RandomCenterAffine", "AuthorsRandomCrop", "PCALighting", "ResizeLongestEdge", "authors_crop_border",
+           "build_hoi_train_augmentation", "build_hoi_test_augmentation"]
 
 
 class RandomCenterAffine(T.Augmentation):
@@ -40,6 +48,75 @@ class RandomCenterAffine(T.Augmentation):
         return T.ExtentTransform(rect, (self.output_size, self.output_size), interp=Image.BILINEAR)
 
 
+def authors_crop_border(border, size):
+    """The authors' ``HICO._get_border`` (hico.py): ``border`` halved until ``size - b > b``; pixels.
+
+    Examples: (128, 640) -> 128, (128, 256) -> 64, (128, 200) -> 64, (128, 100) -> 32.
+
+    Raises:
+        ValueError: for a size below 1 (the authors' loop would not end).
+    """
+    if size < 1:
+        raise ValueError(f"image side must be >= 1 pixel, got {size}")
+    i = 1
+    while size - border // i <= border // i:
+        i *= 2
+    return border // i
+
+
+class AuthorsRandomCrop(T.Augmentation):
+    """The GGNet authors' training crop (CornerNet's random crop; hico.py ``__getitem__`` without --not_rand_crop).
+
+    A square of side ``max(H, W) * s``, s drawn uniformly from ``scales``, centred at an integer pixel drawn
+    uniformly from ``[b_w, W - b_w) x [b_h, H - b_h)`` with ``b = authors_crop_border(border, side length)``, resized
+    to ``output_size`` x ``output_size`` (one ``T.ExtentTransform``; outside the image is black). The authors flip the
+    image before cropping (mirroring the centre); a ``T.RandomFlip`` after this crop gives the same distribution.
+
+    Args:
+        output_size (int): side of the square output (input pixels, 512 in the paper).
+        scales (Sequence[float]): crop-side factors (authors: 0.7, 0.8, ..., 1.3).
+        border (int): the authors' 128.
+    """
+
+    def __init__(self, output_size, scales=(0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3), border=128):
+        super().__init__()
+        self._init(locals())
+
+    def get_transform(self, image):
+        h, w = image.shape[:2]
+        side = max(h, w) * float(np.random.choice(np.asarray(self.scales, dtype=np.float64)))
+        bw, bh = authors_crop_border(self.border, w), authors_crop_border(self.border, h)
+        cx = np.random.randint(low=bw, high=w - bw)
+        cy = np.random.randint(low=bh, high=h - bh)
+        rect = (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+        return T.ExtentTransform(rect, (self.output_size, self.output_size), interp=Image.BILINEAR)
+
+
+class PCALighting(T.RandomLighting):
+    """AlexNet's PCA lighting noise with the authors' statistics, for 0-255 images (detectron2's RandomLighting).
+
+    Adds ``255 * eigvec @ (eigval * alpha)``, alpha ~ N(0, scale^2) per component, to every pixel. The eigen
+    values/vectors are the ones in the authors' hico.py (``_eig_val``, ``_eig_vec``, CornerNet's), applied by their
+    ``utils/image.py lighting_`` with alphastd 0.1 to a BGR image in [0, 1]; detectron2's ``RandomLighting`` holds
+    other (RGB, ImageNet) statistics on a [0, 1] scale, too small to change a uint8 image. Differences from the
+    authors: the result is clipped to [0, 255] and truncated to uint8 here (detectron2's BlendTransform).
+
+    Args:
+        scale (float): std of alpha (authors: 0.1).
+        image_format (str): "BGR" (the authors' order) or "RGB" (the vector's channels are reversed).
+    """
+
+    def __init__(self, scale, image_format="BGR"):
+        super().__init__(scale)
+        self.image_format = image_format
+        # hico.py HICO.__init__: _eig_val, _eig_vec (rows: B, G, R for the BGR image cv2 reads)
+        eigen_vecs = np.array([[-0.58752847, -0.69563484, 0.41340352],
+                               [-0.5832747, 0.00994535, -0.81221408],
+                               [-0.56089297, 0.71832671, 0.41158938]])
+        self.eigen_vecs = 255.0 * (eigen_vecs[::-1] if image_format == "RGB" else eigen_vecs)
+        self.eigen_vals = np.array([0.2141788, 0.01817699, 0.00341571])
+
+
 class ResizeLongestEdge(T.Augmentation):
     """Aspect-preserving resize so that the longer side becomes ``size`` (input pixels); works on raw arrays."""
 
@@ -55,21 +132,41 @@ class ResizeLongestEdge(T.Augmentation):
 
 
 def build_hoi_train_augmentation(cfg):
-    """Train augmentations from ``cfg.INPUT.GGNET`` (INPUT_SIZE, SCALE_RANGE, SHIFT, FLIP_PROB, COLOR_JITTER).
+    """Train augmentations from ``cfg.INPUT.GGNET`` (CROP with INPUT_SIZE, SCALE_RANGE, SHIFT or CROP_SCALES,
+    CROP_BORDER; FLIP_PROB, COLOR_JITTER, PCA_LIGHTING).
 
     Returns:
         list[T.Augmentation]: output image is INPUT_SIZE x INPUT_SIZE.
+
+    Raises:
+        ValueError: for an unknown INPUT.GGNET.CROP.
     """
     g = cfg.INPUT.GGNET
-    augs = [RandomCenterAffine(g.INPUT_SIZE, tuple(g.SCALE_RANGE), g.SHIFT)]
+    if g.CROP == "center_affine":
+        augs = [RandomCenterAffine(g.INPUT_SIZE, tuple(g.SCALE_RANGE), g.SHIFT)]
+    elif g.CROP == "authors":
+        augs = [AuthorsRandomCrop(g.INPUT_SIZE, tuple(g.CROP_SCALES), g.CROP_BORDER)]
+    else:
+        raise ValueError(f"INPUT.GGNET.CROP must be 'center_affine' or 'authors', got {g.CROP!r}")
     if g.FLIP_PROB > 0:
         augs.append(T.RandomFlip(prob=g.FLIP_PROB, horizontal=True, vertical=False))
     j = g.COLOR_JITTER
     if j > 0:
         augs += [T.RandomBrightness(1 - j, 1 + j), T.RandomContrast(1 - j, 1 + j), T.RandomSaturation(1 - j, 1 + j)]
+    if g.PCA_LIGHTING > 0:  # after the colour jitter, as the authors' color_aug
+        augs.append(PCALighting(g.PCA_LIGHTING, cfg.INPUT.FORMAT))
     return augs
 
 
 def build_hoi_test_augmentation(cfg):
-    """Test augmentation: ``[ResizeLongestEdge(cfg.INPUT.GGNET.TEST_SIZE)]``; needs only the image array."""
-    return [ResizeLongestEdge(cfg.INPUT.GGNET.TEST_SIZE)]
+    """Test augmentation; needs only the image array: ``[ResizeLongestEdge(TEST_SIZE)]`` for
+    ``INPUT.GGNET.TEST_PLACEMENT`` "top_left", ``[CenterAffine(TEST_SIZE)]`` for "center".
+
+    Raises:
+        ValueError: an unknown TEST_PLACEMENT.
+    """
+    g = cfg.INPUT.GGNET
+    placement = g.get("TEST_PLACEMENT", "top_left")
+    if placement not in TEST_PLACEMENTS:
+        raise ValueError(f"INPUT.GGNET.TEST_PLACEMENT must be one of {TEST_PLACEMENTS}, got {placement!r}")
+    return [CenterAffine(g.TEST_SIZE)] if placement == "center" else [ResizeLongestEdge(g.TEST_SIZE)]

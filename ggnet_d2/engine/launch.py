@@ -1,11 +1,11 @@
 """Multi-process launching that also works on machines without GPUs.
 
-detectron2's ``launch`` spawns one process per GPU with NCCL. Builds of detectron2 newer than v0.6 fall back to gloo on
-CPU; the v0.6 release asserts CUDA. Where ``launch`` cannot run CPU processes, ``launch_hoi`` re-executes the current
-script under PyTorch's own ``torchrun`` (``python -m torch.distributed.run``) with the gloo backend, and the children
-join the process group from torchrun's environment variables.
+detectron2's ``launch`` spawns one process per GPU with NCCL; the v0.6 release asserts CUDA in every worker (later
+builds fall back to gloo, but no public attribute tells the two apart). So the choice is made on facts, not on
+detectron2's version: with CUDA, detectron2's ``launch``; without CUDA and with more than one process, PyTorch's own
+launcher ``torchrun`` (``python -m torch.distributed.run``) re-executes the current script, and the children join a
+gloo process group from torchrun's environment variables.
 """
-import inspect
 import logging
 import os
 import subprocess
@@ -19,15 +19,7 @@ from detectron2.utils import comm
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["launch_hoi", "under_torchrun", "detectron2_launch_supports_cpu"]
-
-
-def detectron2_launch_supports_cpu():
-    """True when the installed detectron2's ``launch`` starts gloo workers on machines without CUDA."""
-    from detectron2.engine import launch as launch_module
-
-    source = inspect.getsource(sys.modules[launch_module.__module__])
-    return "GLOO" in source.upper() and "assert torch.cuda.is_available()" not in source
+__all__ = ["launch_hoi", "under_torchrun"]
 
 
 def under_torchrun():
@@ -43,7 +35,10 @@ def _join_torchrun_group(timeout):
     if torch.cuda.is_available():
         torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
     dist.init_process_group(backend=backend, timeout=timeout)
-    # detectron2's comm needs the group of processes on this machine (launch creates it; torchrun does not).
+    # detectron2's comm.get_local_rank/get_local_size need the group of processes on this machine; its launch creates
+    # it, torchrun does not. Later detectron2 builds expose comm.create_local_process_group for exactly this. v0.6 has
+    # no public setter: its own launch (_distributed_worker) assigns the module variable comm._LOCAL_PROCESS_GROUP,
+    # and we do the same, the only way to give v0.6's comm the same state under torchrun.
     if hasattr(comm, "create_local_process_group"):
         comm.create_local_process_group(local_world_size)
     else:
@@ -83,7 +78,7 @@ def launch_hoi(
         _join_torchrun_group(timeout)
         main_func(*args)
         return
-    if world_size == 1 or torch.cuda.is_available() or detectron2_launch_supports_cpu():
+    if world_size == 1 or torch.cuda.is_available():
         launch(main_func, num_processes_per_machine, num_machines, machine_rank, dist_url, args=args, timeout=timeout)
         return
     argv = list(script_argv if script_argv is not None else sys.argv)
@@ -94,5 +89,5 @@ def launch_hoi(
         cmd += [f"--master_addr={host}", f"--master_port={port}"]
     elif num_machines == 1:
         cmd += ["--standalone"]
-    logger.info("detectron2's launch cannot start CPU processes; using torchrun: %s", " ".join(cmd + argv))
+    logger.info("No CUDA device: starting %d gloo processes with torchrun: %s", world_size, " ".join(cmd + argv))
     subprocess.run(cmd + argv, check=True)

@@ -1,22 +1,37 @@
 """Config set-up shared by train_net.py, the demo and the quickstart."""
+import logging
+
 import torch
 from detectron2.config import get_cfg
 from detectron2.engine import default_setup
+from detectron2.utils import comm
 
 from ggnet_d2.config import add_ggnet_config
 from ggnet_d2.data import configure_hoi_datasets
 
+from .batch_scaling import fit_batch_to_world_size
+
 __all__ = ["setup_cfg"]
+
+logger = logging.getLogger(__name__)
 
 
 def setup_cfg(config_file, opts=(), args=None):
     """Build a frozen GGNet config: detectron2 defaults + GGNet keys + ``config_file`` + ``opts``.
 
-    The device is chosen automatically: a config asking for CUDA runs on the CPU where no GPU exists. With ``args``
-    (from ``default_argument_parser``) detectron2's ``default_setup`` also runs (logging, output dir, seeds).
+    Device: a config *file* asking for CUDA (detectron2's default ``MODEL.DEVICE``) runs on the CPU where no GPU
+    exists, with a logged warning; ``MODEL.DEVICE cuda`` given explicitly in ``opts`` is an error there instead,
+    because the user asked for the GPU and a silent CPU run would be a different experiment.
+
+    Batch: with more than one process (detectron2's ``comm.get_world_size()``), SOLVER.IMS_PER_BATCH is fitted to a
+    multiple of the world size with BASE_LR and the iteration counts rescaled (``fit_batch_to_world_size``, logged).
+
+    With ``args`` (from ``default_argument_parser``) detectron2's ``default_setup`` also runs (logging, output dir,
+    seeds, ``torch.backends.cudnn.benchmark = CUDNN_BENCHMARK``).
 
     Raises:
         FileNotFoundError: when ``config_file`` does not exist.
+        RuntimeError: when ``opts`` set MODEL.DEVICE to CUDA and no GPU is available.
     """
     cfg = get_cfg()
     add_ggnet_config(cfg)
@@ -24,7 +39,14 @@ def setup_cfg(config_file, opts=(), args=None):
         cfg.merge_from_file(config_file)
     cfg.merge_from_list(list(opts))
     if cfg.MODEL.DEVICE.startswith("cuda") and not torch.cuda.is_available():
+        opts = list(opts)
+        asked = [opts[i + 1] for i in range(0, len(opts) - 1, 2) if opts[i] == "MODEL.DEVICE"]
+        if asked and str(asked[-1]).startswith("cuda"):
+            raise RuntimeError(f"MODEL.DEVICE {asked[-1]} was requested but torch finds no CUDA device "
+                               f"(torch {torch.__version__}, built for CUDA {torch.version.cuda})")
+        logger.warning("MODEL.DEVICE is %s but no CUDA device is available: running on the CPU", cfg.MODEL.DEVICE)
         cfg.MODEL.DEVICE = "cpu"
+    cfg = fit_batch_to_world_size(cfg, comm.get_world_size())
     cfg.freeze()
     configure_hoi_datasets(cfg)
     if args is not None:

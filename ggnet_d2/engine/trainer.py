@@ -14,8 +14,14 @@ from torch.nn.parallel import DistributedDataParallel
 from ggnet_d2.data import HOIDatasetMapper
 from ggnet_d2.evaluation import build_hoi_evaluator
 from ggnet_d2.modeling import GGNetCheckpointer
+from ggnet_d2.modeling.heads import GlanceGazeHead
 
-__all__ = ["GGNetTrainer", "create_ddp_model"]
+from .batch_scaling import fit_batch_to_world_size
+from .device_checks import check_amp_device, check_model_device, check_outputs_on_first_forward
+
+__all__ = ["GGNetTrainer", "create_ddp_model", "scale_glance_lr"]
+
+logger = logging.getLogger(__name__)
 
 
 def create_ddp_model(model, **kwargs):
@@ -30,6 +36,37 @@ def create_ddp_model(model, **kwargs):
     return DistributedDataParallel(model, **kwargs)
 
 
+def scale_glance_lr(param_groups, model, factor):
+    """Multiply the LR of the glance parameters (``glance_conv``, ``glance_cls`` of every GlanceGazeHead) by
+    ``factor``, splitting optimizer param groups where needed.
+
+    The authors' ``--recover_loss_weight`` (src/main.py): every parameter whose name contains "hm_rel" -- the glance
+    head; the gaze modules are named refine_* / hm_dcn -- gets lr / refine_weight = 10x, and every LR drop multiplies
+    each group by 0.1, which detectron2's LRMultiplier also does (it scales each group's initial LR).
+
+    Args:
+        param_groups (list[dict]): from ``get_default_optimizer_params`` (each with "params" and "lr").
+        model (nn.Module): the model those parameters belong to.
+        factor (float): LR multiplier.
+
+    Returns:
+        list[dict]: new param groups (the input when ``factor == 1``).
+    """
+    if factor == 1.0:
+        return param_groups
+    glance = {id(p) for m in model.modules() if isinstance(m, GlanceGazeHead)
+              for p in [*m.glance_conv.parameters(), *m.glance_cls.parameters()]}
+    groups = []
+    for group in param_groups:
+        inside = [p for p in group["params"] if id(p) in glance]
+        outside = [p for p in group["params"] if id(p) not in glance]
+        if outside:
+            groups.append({**group, "params": outside})
+        if inside:
+            groups.append({**group, "params": inside, "lr": group["lr"] * factor})
+    return groups
+
+
 class GGNetTrainer(DefaultTrainer):
     """DefaultTrainer for GGNet (paper Sec. 4.2): Adam (or SGD), step schedule, HOIDatasetMapper, HOI evaluators.
 
@@ -38,12 +75,29 @@ class GGNetTrainer(DefaultTrainer):
     """
 
     def __init__(self, cfg):
-        # Same steps as DefaultTrainer.__init__, except for the DDP wrapper (CPU processes need device_ids=None).
+        # DefaultTrainer.__init__'s steps, in its order, with three changes for which detectron2 v0.6 has no
+        # extension point (its other steps are the build_* classmethods, which we override where needed):
+        # - DDP: it calls the module-global `detectron2.engine.defaults.create_ddp_model`, which always passes
+        #   device_ids=[local_rank]; DistributedDataParallel rejects device_ids for CPU modules (gloo processes).
+        # - batch: it calls `DefaultTrainer.auto_scale_workers` by class name (an override would not be used); we
+        #   call it too, then fit IMS_PER_BATCH to the world size (batch_scaling.py; a no-op after setup_cfg).
+        # - checkpointer: it constructs DetectionCheckpointer directly; GGNet needs GGNetCheckpointer, which also
+        #   loads CenterNet/PPDM/GGNet reference checkpoints (MODEL.WEIGHTS), and the periodic-checkpoint hook built
+        #   in build_hooks() must hold that same object.
+        # Replacing attributes after DefaultTrainer.__init__ instead would build the DDP wrapper (and fail) first.
         TrainerBase.__init__(self)
         if not logging.getLogger("detectron2").isEnabledFor(logging.INFO):
             setup_logger()
-        cfg = DefaultTrainer.auto_scale_workers(cfg, comm.get_world_size())
+        world_size = comm.get_world_size()
+        cfg = fit_batch_to_world_size(DefaultTrainer.auto_scale_workers(cfg, world_size), world_size)
+        check_amp_device(cfg)
+        s = cfg.SOLVER
+        logger.info(f"Batch: {s.IMS_PER_BATCH} images per iteration = {world_size} process(es) x "
+                    f"{s.IMS_PER_BATCH // world_size}; BASE_LR {s.BASE_LR:g} (glance x {s.GLANCE_LR_FACTOR:g}), "
+                    f"MAX_ITER {s.MAX_ITER}, STEPS {tuple(s.STEPS)}, AMP {s.AMP.ENABLED}, device {cfg.MODEL.DEVICE}")
         model = self.build_model(cfg)
+        check_model_device(model, cfg.MODEL.DEVICE)
+        check_outputs_on_first_forward(model, cfg.MODEL.DEVICE)
         optimizer = self.build_optimizer(cfg, model)
         data_loader = self.build_train_loader(cfg)
         model = create_ddp_model(model, broadcast_buffers=False)
@@ -51,7 +105,8 @@ class GGNetTrainer(DefaultTrainer):
         self._trainer = trainer_cls(model, data_loader, optimizer)
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
         # GGNetCheckpointer also loads CenterNet/PPDM/GGNet reference checkpoints (MODEL.WEIGHTS), renaming their keys.
-        self.checkpointer = GGNetCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
+        self.checkpointer = GGNetCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self),
+                                              allow_partial=cfg.MODEL.GGNET.WEIGHTS_ALLOW_PARTIAL)
         self.start_iter = 0
         self.max_iter = cfg.SOLVER.MAX_ITER
         self.cfg = cfg
@@ -59,7 +114,8 @@ class GGNetTrainer(DefaultTrainer):
 
     @classmethod
     def build_optimizer(cls, cfg, model):
-        """Adam as in the paper (Sec. 4.2), or detectron2's SGD; optional gradient clipping.
+        """Adam as in the paper (Sec. 4.2), or detectron2's SGD; optional gradient clipping; the glance parameters'
+        LR times SOLVER.GLANCE_LR_FACTOR (the authors' --recover_loss_weight, ``scale_glance_lr``).
 
         Raises:
             ValueError: for an unknown ``cfg.SOLVER.OPTIMIZER``.
@@ -71,6 +127,7 @@ class GGNetTrainer(DefaultTrainer):
             bias_lr_factor=cfg.SOLVER.BIAS_LR_FACTOR,
             weight_decay_bias=cfg.SOLVER.WEIGHT_DECAY_BIAS,
         )
+        params = scale_glance_lr(params, model, cfg.SOLVER.GLANCE_LR_FACTOR)
         name = cfg.SOLVER.OPTIMIZER.upper()
         if name == "ADAM":
             optimizer_cls, kwargs = torch.optim.Adam, {"weight_decay": cfg.SOLVER.WEIGHT_DECAY}

@@ -12,7 +12,34 @@ import torch
 from torch import nn
 from torchvision.ops import deform_conv2d
 
-__all__ = ["ModulatedDeformConv", "ModulatedDeformConvPack", "split_offset_mask"]
+from .deform_conv_gemm import gather_gemm_deform_conv2d
+
+__all__ = ["ModulatedDeformConv", "ModulatedDeformConvPack", "split_offset_mask", "DEFORM_CONV_BACKENDS",
+           "resolve_deform_conv_backend"]
+
+DEFORM_CONV_BACKENDS = {"torchvision": deform_conv2d, "gather_gemm": gather_gemm_deform_conv2d}
+# What "auto" picks per (device type, autograd on). Source: tools/benchmark_gaze.py on the 2-core dev machine (issue
+# 14, preliminary, loaded machine): on CPU gather_gemm's forward+backward was 4.6x (quickstart shape) and 1.5x (HICO
+# shape) faster than torchvision's single-threaded backward, but its forward alone was 3.6x slower at the HICO shape
+# (256 ch, 5x5, 128x128), so inference keeps torchvision. cuda: torchvision's fused kernel until
+# tools/benchmark_gaze.py --device cuda has been measured.
+AUTO_BACKEND_BY_DEVICE = {("cpu", True): "gather_gemm", ("cpu", False): "torchvision",
+                          ("cuda", True): "torchvision", ("cuda", False): "torchvision"}
+
+
+def resolve_deform_conv_backend(name, device_type, grad_enabled=True):
+    """Name of the deform-conv function for ``name`` ("torchvision" | "gather_gemm" | "auto") on ``device_type``
+    (``torch.device.type``), with autograd on or off (``torch.is_grad_enabled()``).
+
+    Raises:
+        ValueError: unknown backend name.
+    """
+    if name == "auto":
+        return AUTO_BACKEND_BY_DEVICE.get((device_type, bool(grad_enabled)), "torchvision")
+    if name not in DEFORM_CONV_BACKENDS:
+        raise ValueError(f"unknown deformable-conv backend {name!r}; choose from "
+                         f"{sorted(DEFORM_CONV_BACKENDS) + ['auto']}")
+    return name
 
 
 def split_offset_mask(raw):
@@ -38,10 +65,15 @@ class ModulatedDeformConv(nn.Module):
     """DCNv2 convolution whose offsets and weights are given by the caller (GGNet's gaze steps, Sec. 3.2 Eq. 2-3).
 
     Parameters ``weight`` (C_out, C_in, kh, kw) and ``bias`` (C_out,) are named as in DCNv2's ``DCNv2`` module.
+    ``backend``: "torchvision" (``torchvision.ops.deform_conv2d``), "gather_gemm" (``deform_conv_gemm``, multi-threaded
+    on CPU) or "auto" (per device type, see ``AUTO_BACKEND_BY_DEVICE``); config key MODEL.DEFORM_CONV_BACKEND.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, bias=True):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, bias=True,
+                 backend="torchvision"):
         super().__init__()
+        resolve_deform_conv_backend(backend, "cpu")  # fail at build time on a bad name
+        self.backend = backend
         kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
         self.stride, self.padding, self.dilation = stride, padding, dilation
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels, kh, kw))
@@ -60,8 +92,10 @@ class ModulatedDeformConv(nn.Module):
         Returns:
             Tensor (B, C_out, H', W').
         """
-        return deform_conv2d(x, offset, self.weight, self.bias, stride=self.stride, padding=self.padding,
-                             dilation=self.dilation, mask=mask)
+        fn = DEFORM_CONV_BACKENDS[resolve_deform_conv_backend(self.backend, x.device.type,
+                                                               torch.is_grad_enabled())]
+        return fn(x, offset, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                  dilation=self.dilation, mask=mask)
 
 
 class ModulatedDeformConvPack(ModulatedDeformConv):
@@ -71,8 +105,9 @@ class ModulatedDeformConvPack(ModulatedDeformConv):
     channels, zero-initialised so that training starts as a plain convolution with weights 0.5.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, bias=True):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, bias)
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, bias=True,
+                 backend="torchvision"):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, bias, backend)
         kh, kw = self.kernel_size
         self.conv_offset_mask = nn.Conv2d(in_channels, 3 * kh * kw, (kh, kw), stride=stride, padding=padding,
                                           dilation=dilation, bias=True)

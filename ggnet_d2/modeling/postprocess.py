@@ -6,7 +6,10 @@ feature-map pixels (x, y); the meta-architecture scales them to original pixels.
 import torch
 import torch.nn.functional as F
 
-__all__ = ["heatmap_peaks", "topk_peaks", "decode_boxes", "decode_actpoints", "match_points", "decode_hoi"]
+__all__ = ["heatmap_peaks", "topk_peaks", "decode_boxes", "decode_actpoints", "match_points", "match_points_authors",
+           "duplicate_triplets", "clip_boxes_authors", "decode_hoi"]
+
+MATCH_RULES = ("eq8", "authors")
 
 
 def heatmap_peaks(heat, kernel=3):
@@ -96,9 +99,74 @@ def match_points(expected, cand_xy, cand_scores, allowed=None):
     return index, torch.isfinite(best)
 
 
+def match_points_authors(expected, cand_xy, cand_scores, allowed=None):
+    """The authors' matching (GGNet/PPDM src/lib/models/decode.py ``hoidet_decode_match`` / ``hoidet_decode``): for
+    each expected location pick argmax over candidates of ``1 / (|dx| + 1) * 1 / (|dy| + 1) * score`` (times 0 for
+    disallowed candidates, their ``corremat``), the first candidate on ties (``torch.argmax``), computed in their
+    operation order so float ties fall alike.
+
+    Args:
+        expected (Tensor): (B, K, 2) expected (x, y) of the subject/object.
+        cand_xy (Tensor): (B, M, 2) candidate points; cand_scores (B, M) their scores.
+        allowed (Tensor or None): (B, K, M) bool, candidates eligible for each point (verb-object validity).
+
+    Returns:
+        tuple: index (B, K) int64 into the candidates, found (B, K) bool: whether the chosen candidate is allowed
+        (when none is, the all-zero row picks candidate 0, which the authors then drop as an invalid triplet).
+    """
+    diff = (expected.float().unsqueeze(2) - cand_xy.float().unsqueeze(1)).abs()  # (B, K, M, 2)
+    score = (1 / (diff[..., 0] + 1)) * (1 / (diff[..., 1] + 1)) * cand_scores.float().unsqueeze(1)
+    if allowed is not None:
+        score = score * allowed.to(score.dtype)
+    index = score.argmax(dim=2)
+    found = torch.ones_like(index, dtype=torch.bool) if allowed is None else \
+        torch.gather(allowed, 2, index.unsqueeze(-1)).squeeze(-1)
+    return index, found
+
+
+def duplicate_triplets(subject_index, object_index, verb, num_objects, num_verbs):
+    """Mark repeated (subject, object, verb) triplets, keeping the first of each, as the authors' decode.py does
+    (``np.unique(..., return_index=True)`` over triplets sorted by decreasing score keeps the highest-scoring one).
+
+    Args:
+        subject_index, object_index, verb (Tensor): (B, K) int64, triplets in decreasing score order.
+        num_objects, num_verbs (int): ranges of ``object_index`` and ``verb`` (to build one key per triplet).
+
+    Returns:
+        Tensor: (B, K) bool, True where an earlier triplet of the same image has the same key.
+    """
+    key = (subject_index * num_objects + object_index) * num_verbs + verb
+    same = key.unsqueeze(2) == key.unsqueeze(1)  # (B, K, K)
+    earlier = torch.ones(key.shape[1], key.shape[1], dtype=torch.bool, device=key.device).tril(-1)
+    return (same & earlier).any(dim=2)
+
+
+def clip_boxes_authors(boxes, height, width):
+    """Border boxes as the authors treat them (GGNet/PPDM src/lib/detectors/hoidet.py ``bbox_clip``, called by
+    ``get_hoi_output`` on boxes in original pixels): x1 clamped to [0, width], y1 to [0, height], box width clamped to
+    [10, width] and height to [10, height] (10 when the side is below 10: ``max(10, min(w, W))``), then
+    x2 = x1 + width, y2 = y1 + height. A box crossing the left/top border thus moves inside keeping its size; one
+    crossing the right/bottom border keeps x2/y2 beyond it. One difference remains upstream: ``decode_boxes`` clamps
+    a negative regressed size to 0 (x1 = center), while the authors' decoder keeps it (x1 = center + |w| / 2); both
+    then get the minimum side 10. Only degenerate (e.g. untrained) outputs have negative sizes.
+
+    Args:
+        boxes (Tensor): (N, 4) XYXY, original pixels.
+        height, width (int or float): image size, original pixels.
+
+    Returns:
+        Tensor: (N, 4) XYXY, original pixels.
+    """
+    x1 = boxes[:, 0].clamp(min=0).clamp(max=width)
+    y1 = boxes[:, 1].clamp(min=0).clamp(max=height)
+    w = torch.clamp(boxes[:, 2] - boxes[:, 0], max=width).clamp(min=10)
+    h = torch.clamp(boxes[:, 3] - boxes[:, 1], max=height).clamp(min=10)
+    return torch.stack([x1, y1, x1 + w, y1 + h], dim=1)
+
+
 def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject, apm_object, actpoint_offsets,
                actpoint_weights, *, person_class_id=0, topk_interactions=100, topk_humans=100, topk_objects=100,
-               valid_verb_object=None):
+               valid_verb_object=None, match_rule="eq8", dedup=False):
     """Decode HOI triplets from sigmoid heatmaps and regressions (Sec. 3.4).
 
     Args:
@@ -110,6 +178,10 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
         person_class_id (int): channel of human points.
         topk_interactions, topk_humans, topk_objects (int): K of Sec. 3.4.
         valid_verb_object (Tensor or None): (V, C) bool; objects of classes invalid for the verb are not matched.
+        match_rule (str): ``"eq8"`` (paper Eq. 8, ``match_points``) or ``"authors"`` (``match_points_authors``).
+        dedup (bool): mark repeated (subject, object, verb) triplets invalid, keeping the highest-scoring one (the
+            authors' decode.py). The authors' output then lists triplets by (subject, object, verb) index
+            (``np.unique``'s order); ours stay in decreasing score order, which the evaluators rank by anyway.
 
     Returns:
         dict of batched tensors, feature-map pixels:
@@ -117,8 +189,15 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
           ``object_classes`` (B, Ko); ``hoi_scores`` (B, Ki) = interaction x human x object score, ``verb_classes``,
           ``subject_index`` (into humans), ``object_index`` (into objects), ``interaction_points`` (B, Ki, 2),
           ``actpoints`` (B, Ki, n, 2), ``actpoint_weights`` (B, Ki, n), ``valid`` (B, Ki) bool (False when no
-          object class is valid for the verb). Triplets are in decreasing ``hoi_scores`` order.
+          object class is valid for the verb, or a removed duplicate). Triplets are in decreasing ``hoi_scores``
+          order (ties keep the interaction-point ranking).
+
+    Raises:
+        ValueError: an unknown ``match_rule``.
     """
+    if match_rule not in MATCH_RULES:
+        raise ValueError(f"match_rule must be one of {MATCH_RULES}, got {match_rule!r}")
+    match = match_points if match_rule == "eq8" else match_points_authors
     b, _, h, w = interaction_heatmap.shape
     s_i, verb, ys_i, xs_i = topk_peaks(heatmap_peaks(interaction_heatmap), topk_interactions)
     s_h, _, ys_h, xs_h = topk_peaks(heatmap_peaks(obj_heatmap[:, person_class_id:person_class_id + 1]), topk_humans)
@@ -137,24 +216,28 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
 
     # Eq. 8: subject/object expected at point - APM offset; matched to integer peak locations, as the APM targets
     # are offsets to integer centers.
-    sub_idx, _ = match_points(point - _apm(apm_subject), torch.stack([xs_h, ys_h], -1), s_h)
+    sub_idx, _ = match(point - _apm(apm_subject), torch.stack([xs_h, ys_h], -1), s_h)
     allowed = None
     if valid_verb_object is not None:
         allowed = valid_verb_object.to(verb.device)[verb.unsqueeze(-1), cls_o.unsqueeze(1)]  # (B, Ki, Ko)
-    obj_idx, found = match_points(point - _apm(apm_object), torch.stack([xs_o, ys_o], -1), s_o, allowed)
+    obj_idx, found = match(point - _apm(apm_object), torch.stack([xs_o, ys_o], -1), s_o, allowed)
 
     scores = s_i * torch.gather(s_h, 1, sub_idx) * torch.gather(s_o, 1, obj_idx) * found.to(s_i.dtype)
-    scores, order = scores.sort(dim=1, descending=True)
+    scores, order = scores.sort(dim=1, descending=True, stable=True)
     actpoints, act_w = decode_actpoints(actpoint_offsets, actpoint_weights, ys_i, xs_i)
 
     def _take(t):
         idx = order.view(order.shape + (1,) * (t.dim() - 2)).expand(order.shape + t.shape[2:])
         return torch.gather(t, 1, idx)
 
+    valid = _take(found)
+    if dedup:
+        valid = valid & ~duplicate_triplets(_take(sub_idx), _take(obj_idx), _take(verb), s_o.shape[1],
+                                            interaction_heatmap.shape[1])
     return {
         "human_boxes": human_boxes, "human_scores": s_h,
         "object_boxes": object_boxes, "object_scores": s_o, "object_classes": cls_o,
         "hoi_scores": scores, "verb_classes": _take(verb), "subject_index": _take(sub_idx),
         "object_index": _take(obj_idx), "interaction_points": _take(point), "actpoints": _take(actpoints),
-        "actpoint_weights": _take(act_w), "valid": _take(found),
+        "actpoint_weights": _take(act_w), "valid": valid,
     }

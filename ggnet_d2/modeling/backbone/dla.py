@@ -134,14 +134,16 @@ class DLASegBackbone(Backbone):
     H/4, W/4)}``, feature-map pixels at stride 4.
     """
 
-    def __init__(self, levels, channels, use_dcn=True):
+    def __init__(self, levels, channels, use_dcn=True, dcn_backend="torchvision"):
         super().__init__()
         self.first_level, self.last_level = 2, 5  # stride 4 output, CenterNet's down_ratio=4
         self.base = DLA(levels, channels)
         chans = self.base.channels[self.first_level:]
-        self.dla_up = DLAUp(self.first_level, chans, [2 ** i for i in range(len(chans))], use_dcn)
+        self.dla_up = DLAUp(self.first_level, chans, [2 ** i for i in range(len(chans))], use_dcn,
+                            dcn_backend)
         self.ida_up = IDAUp(chans[0], self.base.channels[self.first_level:self.last_level],
-                            [2 ** i for i in range(self.last_level - self.first_level)], use_dcn)
+                            [2 ** i for i in range(self.last_level - self.first_level)], use_dcn,
+                            dcn_backend)
         self._out_features = ["p2"]
         self._out_feature_channels = {"p2": chans[0]}
         self._out_feature_strides = {"p2": 4}
@@ -172,4 +174,5 @@ def build_dla34_backbone(cfg, input_shape=None):
     up = cfg.MODEL.DLA.UP_CONV
     if up not in ("dcn", "conv"):
         raise ValueError(f"MODEL.DLA.UP_CONV must be 'dcn' or 'conv', got {up!r}")
-    return DLASegBackbone(cfg.MODEL.DLA.LEVELS, cfg.MODEL.DLA.CHANNELS, use_dcn=(up == "dcn"))
+    return DLASegBackbone(cfg.MODEL.DLA.LEVELS, cfg.MODEL.DLA.CHANNELS, use_dcn=(up == "dcn"),
+                          dcn_backend=cfg.MODEL.DEFORM_CONV_BACKEND)

@@ -31,11 +31,11 @@ class DeformConvBlock(nn.Module):
     """3x3 modulated deformable conv (or plain conv when ``use_dcn`` is False) + BN + ReLU: (B, chi, H, W) ->
     (B, cho, H, W)."""
 
-    def __init__(self, chi, cho, use_dcn=True):
+    def __init__(self, chi, cho, use_dcn=True, dcn_backend="torchvision"):
         super().__init__()
         self.actf = nn.Sequential(nn.BatchNorm2d(cho, momentum=BN_MOMENTUM), nn.ReLU(inplace=True))
         if use_dcn:
-            self.conv = ModulatedDeformConvPack(chi, cho, 3, stride=1, padding=1)
+            self.conv = ModulatedDeformConvPack(chi, cho, 3, stride=1, padding=1, backend=dcn_backend)
         else:
             self.conv = nn.Conv2d(chi, cho, 3, padding=1)
 
@@ -47,15 +47,15 @@ class IDAUp(nn.Module):
     """Iterative deep aggregation: projects each level to ``o`` channels, upsamples it by ``up_f[i]`` and merges it
     with the previous level."""
 
-    def __init__(self, o, channels, up_f, use_dcn=True):
+    def __init__(self, o, channels, up_f, use_dcn=True, dcn_backend="torchvision"):
         super().__init__()
         for i in range(1, len(channels)):
             f = int(up_f[i])
             up = nn.ConvTranspose2d(o, o, f * 2, stride=f, padding=f // 2, output_padding=0, groups=o, bias=False)
             fill_up_weights(up)
-            setattr(self, f"proj_{i}", DeformConvBlock(channels[i], o, use_dcn))
+            setattr(self, f"proj_{i}", DeformConvBlock(channels[i], o, use_dcn, dcn_backend))
             setattr(self, f"up_{i}", up)
-            setattr(self, f"node_{i}", DeformConvBlock(o, o, use_dcn))
+            setattr(self, f"node_{i}", DeformConvBlock(o, o, use_dcn, dcn_backend))
 
     def forward(self, layers, startp, endp):
         """Updates ``layers[startp + 1: endp]`` in place (list of (B, C_i, H_i, W_i) tensors)."""
@@ -69,7 +69,7 @@ class DLAUp(nn.Module):
     """Deep layer aggregation upsampling over DLA levels ``startp``..end; returns the list of aggregated levels,
     finest first."""
 
-    def __init__(self, startp, channels, scales, use_dcn=True):
+    def __init__(self, startp, channels, scales, use_dcn=True, dcn_backend="torchvision"):
         super().__init__()
         self.startp = startp
         channels = list(channels)
@@ -77,7 +77,8 @@ class DLAUp(nn.Module):
         scales = np.array(scales, dtype=int)
         for i in range(len(channels) - 1):
             j = -i - 2
-            setattr(self, f"ida_{i}", IDAUp(channels[j], in_channels[j:], scales[j:] // scales[j], use_dcn))
+            setattr(self, f"ida_{i}", IDAUp(channels[j], in_channels[j:], scales[j:] // scales[j], use_dcn,
+                                                dcn_backend))
             scales[j + 1:] = scales[j]
             in_channels[j + 1:] = [channels[j] for _ in channels[j + 1:]]
 

@@ -1,6 +1,11 @@
 """Checkpoint loading and conversion from the reference implementations."""
 from .checkpointer import GGNetCheckpointer
-from .convert import convert_reference_state_dict, looks_like_reference_state_dict, strip_module_prefix
+from .convert import (REFERENCE_SOURCES, IncompleteCheckpointError, ReferenceSource, check_conversion,
+                      convert_reference_state_dict, detect_reference_source, format_conversion_report,
+                      looks_like_reference_state_dict, strip_module_prefix)
+from .inference_weights import UninitialisedWeightsError, load_inference_weights
 
-__all__ = ["GGNetCheckpointer", "convert_reference_state_dict", "looks_like_reference_state_dict",
-           "strip_module_prefix"]
+__all__ = ["GGNetCheckpointer", "REFERENCE_SOURCES", "IncompleteCheckpointError", "ReferenceSource",
+           "UninitialisedWeightsError", "check_conversion", "convert_reference_state_dict",
+           "detect_reference_source", "format_conversion_report", "load_inference_weights",
+           "looks_like_reference_state_dict", "strip_module_prefix"]

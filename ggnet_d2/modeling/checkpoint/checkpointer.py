@@ -1,19 +1,43 @@
-"""detectron2 checkpointer that also loads the reference CenterNet / PPDM / GGNet checkpoints."""
+"""detectron2 checkpointer that also loads the reference CenterNet / PPDM / GGNet checkpoints, strictly."""
 import logging
 
 from detectron2.checkpoint import DetectionCheckpointer
 
-from .convert import convert_reference_state_dict, looks_like_reference_state_dict
+from .convert import (check_conversion, convert_reference_state_dict, format_conversion_report,
+                      looks_like_reference_state_dict)
 
 __all__ = ["GGNetCheckpointer"]
 
 logger = logging.getLogger(__name__)
 
 
+def _apm_input(model):
+    heads = getattr(model, "heads", None)
+    return getattr(heads[0], "apm_input", None) if heads is not None and len(heads) else None
+
+
 class GGNetCheckpointer(DetectionCheckpointer):
     """``DetectionCheckpointer`` whose ``load`` recognises reference checkpoints (``{"state_dict": ...}`` or a bare
-    state dict named as in CenterNet/PPDM/GGNet, see ``convert.py``) and renames them onto the model, logging every
-    reference tensor that has no counterpart. Our own checkpoints load unchanged."""
+    state dict named as in CenterNet/PPDM/GGNet, see ``convert.py``) and renames them onto the model. Our own
+    checkpoints load unchanged.
+
+    A reference checkpoint must map completely (the recognised source and the report are logged): an unmapped
+    reference tensor, a shape mismatch, or a parameter of ours the source should provide raises
+    ``IncompleteCheckpointError`` unless ``allow_partial`` (``MODEL.GGNET.WEIGHTS_ALLOW_PARTIAL``). Gaps declared
+    for the source (the HOI heads of a COCO CenterNet detector) are accepted and logged.
+
+    After ``load``, ``uninitialised`` lists the model's state-dict keys the checkpoint left at initialisation (its
+    missing keys and those dropped for a shape mismatch); None when nothing was loaded (empty path).
+
+    Args:
+        model, save_dir, checkpointables: as ``DetectionCheckpointer``.
+        allow_partial (bool): load incomplete reference conversions anyway (their report is still logged).
+    """
+
+    def __init__(self, model, save_dir="", *, allow_partial=False, **checkpointables):
+        super().__init__(model, save_dir, **checkpointables)
+        self.allow_partial = allow_partial
+        self.uninitialised = None
 
     def _load_file(self, filename):
         loaded = super()._load_file(filename)
@@ -22,9 +46,16 @@ class GGNetCheckpointer(DetectionCheckpointer):
             state = state["state_dict"]
         if not (isinstance(state, dict) and looks_like_reference_state_dict(state)):
             return loaded
-        converted, report = convert_reference_state_dict(state, self.model.state_dict())
-        logger.info(f"{filename}: converted {len(converted)} reference tensors onto GGNet names")
-        for kind in ("unmatched", "shape_mismatch"):
-            if report[kind]:
-                logger.warning(f"{filename}: {len(report[kind])} {kind} reference tensors: {report[kind]}")
-        return {"model": converted, "__author__": "reference (CenterNet/PPDM/GGNet)", "matching_heuristics": False}
+        converted, report = convert_reference_state_dict(state, self.model.state_dict(),
+                                                         apm_input=_apm_input(self.model))
+        text = format_conversion_report(report, filename)
+        (logger.info if report["complete"] else logger.warning)(text)
+        check_conversion(report, self.allow_partial, filename)
+        return {"model": converted, "__author__": f"reference ({report['source'].key})",
+                "matching_heuristics": False}
+
+    def _load_model(self, checkpoint):
+        incompatible = super()._load_model(checkpoint)
+        dropped = [k for k, _, _ in incompatible.incorrect_shapes]
+        self.uninitialised = sorted(set(incompatible.missing_keys) | set(dropped))
+        return incompatible

@@ -7,8 +7,9 @@ __all__ = ["APMHead"]
 
 
 class APMHead(nn.Module):
-    """From the glance features F0 (B, C_in, H, W) predicts, at every interaction point, the 2-D offsets
-    (interaction point - subject center) and (interaction point - object center), feature-map pixels, (x, y).
+    """From its input features (B, C_in, H, W) -- the glance features F0 in GGNet, the backbone's in PPDM --
+    predicts, at every interaction point, the 2-D offsets (interaction point - subject center) and (interaction
+    point - object center), feature-map pixels, (x, y).
 
     With ``per_verb`` (GGNet) each of ``subject``/``object`` has 2V channels, verb v in channels [2v, 2v+1]; without
     it (PPDM) one shared 2-channel regressor each. Submodules ``subject``/``object`` correspond to PPDM/GGNet's
@@ -22,6 +23,6 @@ class APMHead(nn.Module):
         self.subject = conv_relu_conv(in_channels, head_conv, out)
         self.object = conv_relu_conv(in_channels, head_conv, out)
 
-    def forward(self, f0):
+    def forward(self, x):
         """Returns ``{"apm_subject": (B, 2V or 2, H, W), "apm_object": same}``."""
-        return {"apm_subject": self.subject(f0), "apm_object": self.object(f0)}
+        return {"apm_subject": self.subject(x), "apm_object": self.object(x)}

@@ -32,7 +32,7 @@ class GlanceGazeHead(nn.Module):
     """
 
     def __init__(self, in_channels, num_verbs, head_conv=256, num_actpoints=25, num_gaze_steps=2,
-                 share_gaze_convs=False, bias_init=-2.19):
+                 share_gaze_convs=False, bias_init=-2.19, deform_conv_backend="torchvision"):
         super().__init__()
         ks = int(round(math.sqrt(num_actpoints)))
         if ks * ks != num_actpoints or ks % 2 == 0:
@@ -48,7 +48,7 @@ class GlanceGazeHead(nn.Module):
         n_feats = min(steps, 1) if share_gaze_convs else steps
         self.gaze_feats = nn.ModuleList([nn.Conv2d(in_channels, head_conv, 3, padding=1) for _ in range(n_feats)])
         self.gaze_dcns = nn.ModuleList(
-            [ModulatedDeformConv(head_conv, head_conv, ks, padding=ks // 2) for _ in range(steps)])
+            [ModulatedDeformConv(head_conv, head_conv, ks, padding=ks // 2, backend=deform_conv_backend) for _ in range(steps)])
         mid = int(math.sqrt(head_conv / num_verbs) * num_verbs)
         cls = [nn.Conv2d(head_conv, num_verbs, 1) for _ in range(max(steps - 1, 0))]
         if steps:

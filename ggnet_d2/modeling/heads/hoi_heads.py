@@ -9,22 +9,33 @@ __all__ = ["HOIHeads"]
 
 
 class HOIHeads(nn.Module):
-    """``object`` (ObjectHead), ``interaction`` (GlanceGazeHead) and ``apm`` (APMHead on the glance features F0).
+    """``object`` (ObjectHead), ``interaction`` (GlanceGazeHead) and ``apm`` (APMHead).
+
+    ``apm_input`` chooses what APM reads: ``"glance"`` the glance features F0 (GGNet Sec. 3.2; the authors'
+    ggnet_hourglass_s1/s2.py), ``"backbone"`` the backbone features x like every other head (PPDM's pose_dla_dcn.py
+    / large_hourglass.py, so PPDM's checkpoints load into this variant).
 
     forward(x (B, C_in, H, W)) -> dict with every key of the three heads' outputs (see their docstrings).
+
+    Raises:
+        ValueError: ``apm_input`` is neither ``"glance"`` nor ``"backbone"``.
     """
 
     def __init__(self, in_channels, *, num_classes, num_verbs, head_conv=256, num_actpoints=25, num_gaze_steps=2,
-                 share_gaze_convs=False, apm_per_verb=True, bias_init=-2.19):
+                 share_gaze_convs=False, apm_per_verb=True, bias_init=-2.19, apm_input="glance",
+                 deform_conv_backend="torchvision"):
         super().__init__()
         self.object = ObjectHead(in_channels, num_classes, head_conv, bias_init)
         self.interaction = GlanceGazeHead(in_channels, num_verbs, head_conv, num_actpoints, num_gaze_steps,
-                                          share_gaze_convs, bias_init)
-        self.apm = APMHead(head_conv, num_verbs, head_conv, apm_per_verb)
+                                          share_gaze_convs, bias_init, deform_conv_backend)
+        if apm_input not in ("glance", "backbone"):
+            raise ValueError(f"MODEL.GGNET.APM_INPUT must be 'glance' or 'backbone', got {apm_input!r}")
+        self.apm_input = apm_input
+        self.apm = APMHead(head_conv if apm_input == "glance" else in_channels, num_verbs, head_conv, apm_per_verb)
 
     def forward(self, x):
         out = self.object(x)
         inter = self.interaction(x)
         out.update(inter)
-        out.update(self.apm(inter["glance_features"]))
+        out.update(self.apm(inter["glance_features"] if self.apm_input == "glance" else x))
         return out

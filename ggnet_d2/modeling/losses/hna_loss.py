@@ -11,7 +11,7 @@ def clamped_sigmoid(logits):
     return torch.sigmoid(logits).clamp(_EPS, 1 - _EPS)
 
 
-def hna_focal_loss(logits, hna_map, alpha=2.0, beta=7.0, gamma=4.0):
+def hna_focal_loss(logits, hna_map, alpha=2.0, beta=7.0, gamma=4.0, normalizer=None):
     """HNA loss (Eq. 5) of interaction-point heatmaps.
 
     With P = clamped_sigmoid(logits) and M = ``hna_map`` (values in [-1, 1]):
@@ -24,6 +24,8 @@ def hna_focal_loss(logits, hna_map, alpha=2.0, beta=7.0, gamma=4.0):
         logits (Tensor): (B, V, H, W) heatmap logits.
         hna_map (Tensor): (B, V, H, W) target M, same shape.
         alpha, beta, gamma (float): exponents of Eq. 5 (paper: 2, 7, 4).
+        normalizer (Tensor | float | None): divide by this instead of max(N, 1) -- the positives of all
+            processes (``cross_process_normalizer``).
 
     Returns:
         Tensor: scalar loss.
@@ -41,12 +43,14 @@ def hna_focal_loss(logits, hna_map, alpha=2.0, beta=7.0, gamma=4.0):
     pos_term = (1 - p).pow(alpha) * torch.log(p) * pos
     neg_log = p.pow(alpha) * torch.log(1 - p)
     neg_term = neg_log * ((1 - m).pow(beta) * hard + (1 - m).pow(gamma) * other)
-    num_pos = pos.sum()
     total = pos_term.sum() + neg_term.sum()
+    if normalizer is not None:
+        return -total / normalizer
+    num_pos = pos.sum()
     return -total / num_pos if num_pos > 0 else -total
 
 
-def focal_loss(logits, heatmap, alpha=2.0, gamma=4.0):
+def focal_loss(logits, heatmap, alpha=2.0, gamma=4.0, normalizer=None):
     """CornerNet/CenterNet penalty-reduced focal loss on a Gaussian heatmap in [0, 1] (Eq. 4, object centers and the
     PPDM interaction loss): ``hna_focal_loss`` on max(heatmap, 0), so no hard-negative term. Shapes (B, C, H, W)."""
-    return hna_focal_loss(logits, heatmap.clamp(min=0), alpha=alpha, beta=0.0, gamma=gamma)
+    return hna_focal_loss(logits, heatmap.clamp(min=0), alpha=alpha, beta=0.0, gamma=gamma, normalizer=normalizer)

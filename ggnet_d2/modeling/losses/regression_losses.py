@@ -25,7 +25,7 @@ def gather_at_index(fmap, index):
     return torch.gather(flat, 2, index.unsqueeze(1).expand(b, c, index.shape[1])).transpose(1, 2)
 
 
-def masked_l1_loss(pred, index, mask, target):
+def masked_l1_loss(pred, index, mask, target, normalizer=None):
     """sum |pred[index] - target| * mask / (sum(mask) + 1e-4) (CenterNet's RegL1Loss).
 
     Args:
@@ -33,6 +33,8 @@ def masked_l1_loss(pred, index, mask, target):
         index (Tensor): (B, K) flat positions.
         mask (Tensor): (B, K) or (B, K, C), 1 for labelled entries; (B, K) is broadcast over C and counted C times.
         target (Tensor): (B, K, C), same units as ``pred``.
+        normalizer (Tensor | float | None): divide by this instead of sum(mask) + 1e-4 -- the mask sum of all
+            processes (``cross_process_normalizer``).
 
     Returns:
         Tensor: scalar.
@@ -41,10 +43,11 @@ def masked_l1_loss(pred, index, mask, target):
     if mask.dim() == 2:
         mask = mask.unsqueeze(2).expand_as(gathered)
     mask = mask.float()
-    return (torch.abs(gathered - target.float()) * mask).sum() / (mask.sum() + 1e-4)
+    denominator = mask.sum() + 1e-4 if normalizer is None else normalizer
+    return (torch.abs(gathered - target.float()) * mask).sum() / denominator
 
 
-def apm_l1_loss(pred, index, mask, target):
+def apm_l1_loss(pred, index, mask, target, normalizer=None):
     """APM L1 loss over the labelled verb's channels only (Sec. 3.3).
 
     Args:
@@ -52,6 +55,8 @@ def apm_l1_loss(pred, index, mask, target):
         index (Tensor): (B, K) interaction-point positions.
         mask (Tensor): (B, K, 2V), 1 on the HOI's verb's two channels (mapper's ``apm_mask``).
         target (Tensor): (B, K, 2V) offsets (mapper's ``apm_subject_offset`` / ``apm_object_offset``).
+        normalizer: as in ``masked_l1_loss``; the shared regressor's collapsed mask has the same sum as ``mask``
+            (one labelled verb pair per entry).
 
     Returns:
         Tensor: scalar.
@@ -61,10 +66,10 @@ def apm_l1_loss(pred, index, mask, target):
     """
     two_v = target.shape[-1]
     if pred.shape[1] == two_v:
-        return masked_l1_loss(pred, index, mask, target)
+        return masked_l1_loss(pred, index, mask, target, normalizer)
     if pred.shape[1] != 2:
         raise ValueError(f"APM prediction has {pred.shape[1]} channels, expected 2 or {two_v}")
     # Shared regressor: collapse the one labelled verb's channel pair of each entry.
     b, k, _ = target.shape
     m = mask.float().view(b, k, -1, 2)
-    return masked_l1_loss(pred, index, m.amax(2), (target.float().view(b, k, -1, 2) * m).sum(2))
+    return masked_l1_loss(pred, index, m.amax(2), (target.float().view(b, k, -1, 2) * m).sum(2), normalizer)

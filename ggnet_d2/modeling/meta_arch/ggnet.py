@@ -10,14 +10,18 @@ from detectron2.data import MetadataCatalog
 from detectron2.modeling import META_ARCH_REGISTRY, build_backbone
 from detectron2.structures import Boxes, ImageList, Instances
 
+from ...data.test_placement import TEST_PLACEMENTS, center_affine
 from ..heads import HOIHeads
-from ..losses import apm_l1_loss, focal_loss, hna_focal_loss, masked_l1_loss
-from ..postprocess import decode_hoi
+from ..losses import apm_l1_loss, cross_process_normalizer, focal_loss, hna_focal_loss, masked_l1_loss
+from ..postprocess import clip_boxes_authors, decode_hoi
+
+BOX_CLIPS = ("clip", "authors")
 
 __all__ = ["GGNet"]
 
 _TARGET_KEYS = ("obj_heatmap", "obj_wh", "obj_offset", "obj_index", "obj_mask", "hna_map", "interaction_index",
                 "interaction_mask", "apm_subject_offset", "apm_object_offset", "apm_mask")
+_GAZE_TARGET_KEY = "gaze_hna_map"  # the authors' sharper gaze-step target (MODEL.GGNET.LOSS.GAZE_TARGET "sharp")
 
 
 @META_ARCH_REGISTRY.register()
@@ -28,13 +32,19 @@ class GGNet(nn.Module):
     a dict of weighted losses whose sum is Eq. 7: ``loss_glance``, ``loss_gaze1``..``loss_gazeK`` (last step with
     FINAL_GAZE_WEIGHT; with K = 0 ``loss_glance`` gets FINAL_GAZE_WEIGHT), ``loss_apm_subject``,
     ``loss_apm_object``, ``loss_obj_heatmap``, ``loss_wh``, ``loss_offset``; each averaged over backbone outputs
-    (Hourglass stacks).
+    (Hourglass stacks), except the APM losses with ``apm_stack_reduction="sum"`` (the authors' hoidet.py). Gaze
+    steps are trained on ``hna_map`` or, with ``gaze_target="sharp"``, on the mapper's ``gaze_hna_map``. Every loss
+    is divided by its count (positives, mask entries) summed over all training processes / world size
+    (``cross_process_normalizer``), so N DDP processes with batch b give the gradient of one process with batch N*b.
 
     Inference: ``forward(list of {"image": (3, h, w) resized, "height", "width"})`` returns per image
     ``{"instances", "hoi_instances"}`` in original pixels as specified in docs/interfaces.md.
+    Decoding follows ``match_rule`` / ``dedup_triplets`` (``decode_hoi``) and ``box_clip`` ("clip": cut at the
+    border; "authors": ``clip_boxes_authors``); ``test_placement`` "center" expects the ``test_square_size`` square of
+    ``data/test_placement.py`` and inverts that warp (MODEL.GGNET.TEST.*, INPUT.GGNET.TEST_PLACEMENT).
 
     Raises:
-        ValueError: on missing target keys or a ``valid_verb_object`` of the wrong shape.
+        ValueError: on missing target keys, a ``valid_verb_object`` of the wrong shape, or an unknown preset.
     """
 
     @configurable
@@ -42,8 +52,23 @@ class GGNet(nn.Module):
                  hna_on=True, focal_alpha=2.0, hna_beta=7.0, focal_gamma=4.0, loss_weights=None,
                  person_class_id=0, topk_interactions=100, topk_humans=100, topk_objects=100,
                  match_valid_objects_only=True, score_thresh=0.0, valid_verb_object=None, output_stride=4,
-                 test_square_size=0):
+                 test_square_size=0, match_rule="eq8", dedup_triplets=False, box_clip="clip",
+                 test_placement="top_left", gaze_target="glance", apm_stack_reduction="mean"):
         super().__init__()
+        if box_clip not in BOX_CLIPS:
+            raise ValueError(f"MODEL.GGNET.TEST.BOX_CLIP must be one of {BOX_CLIPS}, got {box_clip!r}")
+        if test_placement not in TEST_PLACEMENTS:
+            raise ValueError(f"INPUT.GGNET.TEST_PLACEMENT must be one of {TEST_PLACEMENTS}, got {test_placement!r}")
+        if test_placement == "center" and not test_square_size:
+            raise ValueError("INPUT.GGNET.TEST_PLACEMENT 'center' needs a test square (INPUT.GGNET.TEST_SIZE > 0)")
+        self.match_rule, self.dedup_triplets = match_rule, dedup_triplets
+        self.box_clip, self.test_placement = box_clip, test_placement
+        if gaze_target not in ("glance", "sharp"):
+            raise ValueError(f"MODEL.GGNET.LOSS.GAZE_TARGET must be 'glance' or 'sharp', got {gaze_target!r}")
+        if apm_stack_reduction not in ("mean", "sum"):
+            raise ValueError(f"MODEL.GGNET.LOSS.APM_STACK_REDUCTION must be 'mean' or 'sum', got "
+                             f"{apm_stack_reduction!r}")
+        self.gaze_target, self.apm_stack_reduction = gaze_target, apm_stack_reduction
         self.backbone = backbone
         self.heads = heads
         self.size_divisibility = max(size_divisibility, getattr(backbone, "size_divisibility", 0))
@@ -72,7 +97,8 @@ class GGNet(nn.Module):
             HOIHeads(shapes[name].channels, num_classes=g.NUM_CLASSES, num_verbs=g.NUM_VERBS, head_conv=g.HEAD_CONV,
                      num_actpoints=g.NUM_ACTPOINTS, num_gaze_steps=g.NUM_GAZE_STEPS,
                      share_gaze_convs=g.SHARE_GAZE_CONVS, apm_per_verb=g.APM_PER_VERB,
-                     bias_init=g.OBJ_HEATMAP_BIAS_INIT)
+                     bias_init=g.OBJ_HEATMAP_BIAS_INIT, apm_input=g.APM_INPUT,
+                     deform_conv_backend=cfg.MODEL.DEFORM_CONV_BACKEND)
             for name in backbone._out_features])
         valid = None
         names = list(cfg.DATASETS.TEST) or list(cfg.DATASETS.TRAIN)
@@ -95,7 +121,11 @@ class GGNet(nn.Module):
             "topk_humans": g.TEST.TOPK_HUMANS, "topk_objects": g.TEST.TOPK_OBJECTS,
             "match_valid_objects_only": g.TEST.MATCH_VALID_OBJECTS_ONLY, "score_thresh": g.TEST.SCORE_THRESH,
             "valid_verb_object": valid, "output_stride": g.OUTPUT_STRIDE,
-            "test_square_size": cfg.INPUT.GGNET.TEST_SIZE if cfg.INPUT.GGNET.TEST_PAD_SQUARE else 0,
+            "test_square_size": cfg.INPUT.GGNET.TEST_SIZE if cfg.INPUT.GGNET.TEST_PAD_SQUARE or
+            cfg.INPUT.GGNET.TEST_PLACEMENT == "center" else 0,
+            "match_rule": g.TEST.MATCH_RULE, "dedup_triplets": g.TEST.DEDUP_TRIPLETS, "box_clip": g.TEST.BOX_CLIP,
+            "test_placement": cfg.INPUT.GGNET.TEST_PLACEMENT,
+            "gaze_target": lw.GAZE_TARGET, "apm_stack_reduction": lw.APM_STACK_REDUCTION,
         }
 
     @property
@@ -128,42 +158,67 @@ class GGNet(nn.Module):
         names = self.backbone._out_features
         if self.training:
             targets = self._stack_targets(batched_inputs)
-            per_stack = [self.losses(self.heads[i](features[n]), targets) for i, n in enumerate(names)]
-            return {k: sum(d[k] for d in per_stack) / len(per_stack) for k in per_stack[0]}
+            norms = self.loss_normalizers(targets)
+            per_stack = [self.losses(self.heads[i](features[n]), targets, norms) for i, n in enumerate(names)]
+            keep_sum = ("loss_apm_subject", "loss_apm_object") if self.apm_stack_reduction == "sum" else ()
+            return {k: sum(d[k] for d in per_stack) / (1 if k in keep_sum else len(per_stack)) for k in per_stack[0]}
         outputs = self.heads[-1](features[names[-1]])
         return self.inference(outputs, batched_inputs, images.image_sizes)
 
     def _stack_targets(self, batched_inputs):
+        keys = _TARGET_KEYS + ((_GAZE_TARGET_KEY,) if self.gaze_target == "sharp" and self.num_gaze_steps else ())
         try:
-            return {k: torch.stack([x["ggnet_targets"][k] for x in batched_inputs]).to(self.device)
-                    for k in _TARGET_KEYS}
+            return {k: torch.stack([x["ggnet_targets"][k] for x in batched_inputs]).to(self.device) for k in keys}
         except KeyError as e:
             names = [x.get("file_name", "?") for x in batched_inputs]
             raise ValueError(f"training input lacks ggnet_targets key {e} (images {names})") from None
 
-    def losses(self, out, t):
-        """Weighted loss terms (Eq. 4-7) of one head output ``out`` against stacked targets ``t``."""
+    def loss_normalizers(self, t):
+        """Divisors of the losses for stacked targets ``t``: counts summed over all processes / world size.
+
+        Positives (M == 1) of the interaction map(s) and object heatmap (floor 1, as a single process's max(N, 1));
+        mask entries of the L1 losses (+ 1e-4): obj_mask counted once per wh / offset channel, apm_mask as is.
+        """
+        counts = {"interaction": t["hna_map"].eq(1).sum(), "object": t["obj_heatmap"].clamp(min=0).eq(1).sum(),
+                  "object_l1": t["obj_mask"].sum() * 2, "apm": t["apm_mask"].sum()}
+        floors = {"interaction": ("max", 1.0), "object": ("max", 1.0), "object_l1": ("add", 1e-4),
+                  "apm": ("add", 1e-4)}
+        if _GAZE_TARGET_KEY in t:
+            counts["gaze"], floors["gaze"] = t[_GAZE_TARGET_KEY].eq(1).sum(), ("max", 1.0)
+        return cross_process_normalizer(counts, floors)
+
+    def losses(self, out, t, norms=None):
+        """Weighted loss terms (Eq. 4-7) of one head output ``out`` against stacked targets ``t``, divided by
+        ``norms`` (``loss_normalizers(t)``; computed here when None)."""
+        if norms is None:
+            norms = self.loss_normalizers(t)
         w = self.loss_weights
         a, g = self.focal_alpha, self.focal_gamma
-        if self.hna_on:
-            inter_loss = lambda x: hna_focal_loss(x, t["hna_map"], a, self.hna_beta, g)  # noqa: E731
-        else:
-            inter_loss = lambda x: focal_loss(x, t["hna_map"], a, g)  # noqa: E731
+
+        def inter_loss(x, key="hna_map", norm="interaction"):
+            if self.hna_on:
+                return hna_focal_loss(x, t[key], a, self.hna_beta, g, normalizer=norms[norm])
+            return focal_loss(x, t[key], a, g, normalizer=norms[norm])
+
+        gaze_key, gaze_norm = (_GAZE_TARGET_KEY, "gaze") if _GAZE_TARGET_KEY in t else ("hna_map", "interaction")
         logits = out["interaction_logits"]
         k_final = len(logits) - 1
         losses = {"loss_glance": (w["final_gaze"] if k_final == 0 else w["glance"]) * inter_loss(logits[0])}
         for k in range(1, k_final + 1):
             weight = w["final_gaze"] if k == k_final else w["intermediate_gaze"]
-            losses[f"loss_gaze{k}"] = weight * inter_loss(logits[k])
-        idx, mask = t["interaction_index"], t["apm_mask"]
+            losses[f"loss_gaze{k}"] = weight * inter_loss(logits[k], gaze_key, gaze_norm)
+        idx, mask, n_apm = t["interaction_index"], t["apm_mask"], norms["apm"]
         losses["loss_apm_subject"] = w["apm_subject"] * apm_l1_loss(out["apm_subject"], idx, mask,
-                                                                    t["apm_subject_offset"])
+                                                                    t["apm_subject_offset"], n_apm)
         losses["loss_apm_object"] = w["apm_object"] * apm_l1_loss(out["apm_object"], idx, mask,
-                                                                  t["apm_object_offset"])
-        losses["loss_obj_heatmap"] = w["obj_heatmap"] * focal_loss(out["obj_heatmap"], t["obj_heatmap"], a, g)
-        losses["loss_wh"] = w["wh"] * masked_l1_loss(out["obj_wh"], t["obj_index"], t["obj_mask"], t["obj_wh"])
+                                                                  t["apm_object_offset"], n_apm)
+        losses["loss_obj_heatmap"] = w["obj_heatmap"] * focal_loss(out["obj_heatmap"], t["obj_heatmap"], a, g,
+                                                                   normalizer=norms["object"])
+        n_obj = norms["object_l1"]
+        losses["loss_wh"] = w["wh"] * masked_l1_loss(out["obj_wh"], t["obj_index"], t["obj_mask"], t["obj_wh"],
+                                                     n_obj)
         losses["loss_offset"] = w["offset"] * masked_l1_loss(out["obj_offset"], t["obj_index"], t["obj_mask"],
-                                                             t["obj_offset"])
+                                                             t["obj_offset"], n_obj)
         return losses
 
     def inference(self, out, batched_inputs, image_sizes):
@@ -173,20 +228,45 @@ class GGNet(nn.Module):
                        torch.sigmoid(out["interaction_logits"][-1]), out["apm_subject"], out["apm_object"],
                        out["actpoint_offsets"], out["actpoint_weights"], person_class_id=self.person_class_id,
                        topk_interactions=self.topk[0], topk_humans=self.topk[1], topk_objects=self.topk[2],
-                       valid_verb_object=valid)
+                       valid_verb_object=valid, match_rule=self.match_rule, dedup=self.dedup_triplets)
         results = []
         for i, (x, (rh, rw)) in enumerate(zip(batched_inputs, image_sizes)):
             height, width = x.get("height", rh), x.get("width", rw)
-            scale = d["human_boxes"].new_tensor([width / rw, height / rh]) * self.output_stride
-            results.append(self._to_instances(d, i, scale, height, width))
+            scale, offset = self._to_original(x, rh, rw, height, width)
+            results.append(self._to_instances(d, i, scale * self.output_stride, height, width, offset))
         return results
 
-    def _to_instances(self, d, i, scale, height, width):
+    def _to_original(self, x, rh, rw, height, width):
+        """(scale (2,), offset (2,)) with original = input pixels * scale + offset, per axis (x, y).
+
+        "top_left": the input is the image resized (per-axis factors from the rounded size) at the top left;
+        "center": the input is the ``test_square_size`` square of ``center_affine`` (the authors' transform_preds).
+
+        Raises:
+            ValueError: in "center" placement, an input that is not the test square.
+        """
+        if self.test_placement == "top_left":
+            return self.pixel_mean.new_tensor([width / rw, height / rh]), self.pixel_mean.new_zeros(2)
+        if (rh, rw) != (self.test_square_size,) * 2:
+            raise ValueError(f"{x.get('file_name', 'input image')}: TEST_PLACEMENT 'center' expects the "
+                             f"{self.test_square_size}x{self.test_square_size} centred input "
+                             f"(build_hoi_test_augmentation), got {rh}x{rw}")
+        k, tx, ty = center_affine(height, width, self.test_square_size)
+        return self.pixel_mean.new_tensor([1 / k, 1 / k]), self.pixel_mean.new_tensor([-tx / k, -ty / k])
+
+    def _to_instances(self, d, i, scale, height, width, offset=None):
         box_scale = scale.repeat(2)
-        human_boxes = Boxes(d["human_boxes"][i] * box_scale)
-        object_boxes = Boxes(d["object_boxes"][i] * box_scale)
-        human_boxes.clip((height, width))
-        object_boxes.clip((height, width))
+        box_offset = 0 if offset is None else offset.repeat(2)
+        offset = 0 if offset is None else offset
+        human_boxes = d["human_boxes"][i] * box_scale + box_offset
+        object_boxes = d["object_boxes"][i] * box_scale + box_offset
+        if self.box_clip == "authors":
+            human_boxes = Boxes(clip_boxes_authors(human_boxes, height, width))
+            object_boxes = Boxes(clip_boxes_authors(object_boxes, height, width))
+        else:
+            human_boxes, object_boxes = Boxes(human_boxes), Boxes(object_boxes)
+            human_boxes.clip((height, width))
+            object_boxes.clip((height, width))
         num_h = len(human_boxes)
         inst = Instances((height, width))
         inst.pred_boxes = Boxes.cat([human_boxes, object_boxes])
@@ -203,7 +283,7 @@ class GGNet(nn.Module):
         hoi.object_classes = d["object_classes"][i][obj]
         hoi.verb_classes = d["verb_classes"][i][keep]
         hoi.scores = d["hoi_scores"][i][keep]
-        hoi.interaction_points = d["interaction_points"][i][keep] * scale
-        hoi.actpoints = d["actpoints"][i][keep] * scale
+        hoi.interaction_points = d["interaction_points"][i][keep] * scale + offset
+        hoi.actpoints = d["actpoints"][i][keep] * scale + offset
         hoi.actpoint_weights = d["actpoint_weights"][i][keep]
         return {"instances": inst, "hoi_instances": hoi}

@@ -1,0 +1,112 @@
+"""Modulated deformable convolution (DCNv2) as bilinear gather + one GEMM, built from PyTorch ops.
+
+Why: torchvision's CPU ``deform_conv2d`` backward is single-threaded and dominates GGNet's CPU training time. Here the
+sampled columns are gathered with ``index_select`` on a channels-last copy of the input, weighted by the bilinear
+weights times the mask, and multiplied by the weight matrix; autograd derives every gradient (input via index_add,
+weight/bias via GEMM, offset/mask through the bilinear weights), and all of those ops use torch's thread pool.
+
+Sampling rule (torchvision ``deform_conv2d`` CPU kernel, ``bilinear_interpolate`` in
+torchvision/csrc/ops/cpu/deform_conv2d_kernel.cpp, same as DCNv2's ``dmcn_im2col_bilinear``): a sample at (y, x) with
+y <= -1 or y >= H or x <= -1 or x >= W is 0; otherwise each of its 4 integer neighbours that lies outside the map
+contributes 0. Offset layout as in ``deform_conv.py``. Only groups = 1 and one offset group are supported (all that
+GGNet, CenterNet and PPDM use).
+"""
+import torch
+
+__all__ = ["gather_gemm_deform_conv2d", "COLUMN_BUDGET_BYTES"]
+
+# Upper bound on the sampled-column tensor of one chunk (B_chunk * H'_chunk * W' * k * C_in floats); the work is split
+# over batch items, then over output rows, to stay under it. 32 MB (about 10 of the 256-ch 5x5 128-wide rows of the
+# HICO shape) measured faster than 256 MB at that shape (fewer fresh page-faulted allocations; preliminary).
+COLUMN_BUDGET_BYTES = 32 * 2**20
+
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _columns(x_flat, offset, mask, H, W, row0, kh, kw, stride, padding, dilation):
+    """Sampled columns (b, h', W', kh*kw*C) for output rows [row0, row0 + h') of offset (b, 2k, h', W')."""
+    b, _, ho, wo = offset.shape
+    k = kh * kw
+    sh, sw = stride
+    ph, pw = padding
+    dh, dw = dilation
+    dev, dt = offset.device, offset.dtype
+    ys = (torch.arange(row0, row0 + ho, device=dev, dtype=dt) * sh - ph).view(ho, 1, 1)
+    xs = (torch.arange(wo, device=dev, dtype=dt) * sw - pw).view(1, wo, 1)
+    ky = (torch.arange(kh, device=dev, dtype=dt) * dh).repeat_interleave(kw).view(1, 1, k)
+    kx = (torch.arange(kw, device=dev, dtype=dt) * dw).repeat(kh).view(1, 1, k)
+    off = offset.view(b, k, 2, ho, wo).permute(0, 3, 4, 1, 2)  # (b, h', W', k, 2)
+    py = ys + ky + off[..., 0]
+    px = xs + kx + off[..., 1]
+    # torchvision's "zero outside (-1, H) x (-1, W)" rule needs no separate test: outside that band both row (or
+    # column) neighbours are off the map, and at exactly -1 the only on-map neighbour has bilinear weight 0, while
+    # the derivative there is the one-sided one torchvision's offset backward returns.
+    y0f, x0f = torch.floor(py), torch.floor(px)
+    ly, lx = py - y0f, px - x0f
+    y0, x0 = y0f.long(), x0f.long()
+    m = mask.permute(0, 2, 3, 1)  # (b, h', W', k)
+    base = (torch.arange(b, device=dev) * (H * W)).view(b, 1, 1, 1)
+    cols = None
+    for yy, wy in ((y0, 1 - ly), (y0 + 1, ly)):
+        for xx, wx in ((x0, 1 - lx), (x0 + 1, lx)):
+            valid = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
+            idx = base + yy.clamp(0, H - 1) * W + xx.clamp(0, W - 1)
+            w = (wy * wx * m * valid.to(dt)).unsqueeze(-1)
+            v = x_flat.index_select(0, idx.reshape(-1)).view(b, ho, wo, k, -1)
+            # In-place accumulation: one pass per neighbour over the (large) columns instead of mul + add.
+            cols = v * w if cols is None else cols.addcmul_(v, w)
+    return cols.reshape(b, ho, wo, -1)
+
+
+def gather_gemm_deform_conv2d(x, offset, weight, bias=None, stride=1, padding=0, dilation=1, mask=None,
+                              column_budget_bytes=COLUMN_BUDGET_BYTES):
+    """Same contract as ``torchvision.ops.deform_conv2d`` (groups 1, one offset group), multi-threaded on CPU.
+
+    Args:
+        x (Tensor): (B, C_in, H, W).
+        offset (Tensor): (B, 2*kh*kw, H', W'), (dy, dx) per kernel position, feature-map pixels.
+        weight (Tensor): (C_out, C_in, kh, kw). bias (Tensor | None): (C_out,).
+        mask (Tensor | None): (B, kh*kw, H', W'); None = all ones (DCNv1).
+        column_budget_bytes (int): bound on one chunk's sampled columns.
+
+    Returns:
+        Tensor (B, C_out, H', W').
+
+    Raises:
+        ValueError: grouped weights or offset groups other than 1, or mismatched shapes.
+    """
+    B, C, H, W = x.shape
+    cout, cin, kh, kw = weight.shape
+    k = kh * kw
+    if cin != C:
+        raise ValueError(f"gather_gemm_deform_conv2d supports groups=1 only: weight has {cin} input channels, x {C}")
+    if offset.shape[1] != 2 * k:
+        raise ValueError(f"offset needs 2*kh*kw = {2 * k} channels (one offset group), got {offset.shape[1]}")
+    stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
+    ho, wo = offset.shape[2:]
+    if mask is None:
+        mask = offset.new_ones(B, k, ho, wo)
+    # Weight as (C_out, k*C_in) matching the column order (kernel position major, channel minor).
+    wmat = weight.permute(0, 2, 3, 1).reshape(cout, k * C)
+    x_flat = x.permute(0, 2, 3, 1).reshape(B * H * W, C)
+    row_bytes = wo * k * C * x.element_size()
+    rows = max(1, int(column_budget_bytes // max(row_bytes, 1)))
+    # Whole images per chunk when they fit (small maps: fewer, larger GEMMs), else output-row slices of one image.
+    imgs = max(1, rows // ho) if rows >= ho else 1
+    outs = []
+    for b0 in range(0, B, imgs):
+        b1 = min(B, b0 + imgs)
+        xb = x_flat[b0 * H * W:b1 * H * W]
+        parts = []
+        for r0 in range(0, ho, rows):
+            r1 = min(ho, r0 + rows)
+            cols = _columns(xb, offset[b0:b1, :, r0:r1], mask[b0:b1, :, r0:r1], H, W, r0, kh, kw,
+                            stride, padding, dilation)
+            parts.append((cols.reshape(-1, k * C) @ wmat.t()).view(b1 - b0, r1 - r0, wo, cout))
+        outs.append(torch.cat(parts, 1))
+    out = torch.cat(outs, 0).permute(0, 3, 1, 2)
+    if bias is not None:
+        out = out + bias.view(1, -1, 1, 1)
+    return out.contiguous()
