@@ -84,6 +84,13 @@ def test_vcoco_builtin_has_all_26_actions_and_expands_ppdm_corre(tmp_path):
     d = DatasetCatalog.get(prefix + "vcoco_test")
     assert d[0]["hoi_annotations"] == [{"subject_id": 0, "object_id": 1, "verb_id": 25, "hoi_id": 5},
                                        {"subject_id": 0, "object_id": 0, "verb_id": 3, "hoi_id": 0}]
+    # the released models' space: PPDM's 25 trained verbs, agent-only actions left out
+    meta25 = MetadataCatalog.get(prefix + "vcoco_test_ppdm25")
+    hold = VCOCO_PPDM_VERB_IDS.index(25)
+    assert len(meta25.verb_classes) == 25 and meta25.valid_verb_object.shape == (25, 80)
+    assert meta25.hoi_classes == [(0, 41), (hold, 41)]
+    d = DatasetCatalog.get(prefix + "vcoco_test_ppdm25")
+    assert d[0]["hoi_annotations"] == [{"subject_id": 0, "object_id": 1, "verb_id": hold, "hoi_id": 1}]
 
 
 def test_load_correspondence_rejects_wrong_shape(tmp_path):

@@ -152,8 +152,9 @@ def hoiw_metadata():
 
 
 def register_all_builtin_hoi(root=None, prefix=""):
-    """Register hico_det_train, hico_det_test, vcoco_trainval, vcoco_test and hoiw_demo under ``root`` without reading
-    anything.
+    """Register hico_det_train, hico_det_test, vcoco_trainval, vcoco_test (all 26 actions: 29 verbs),
+    vcoco_trainval_ppdm25, vcoco_test_ppdm25 (PPDM's 25 trained verbs, for the authors' released models) and hoiw_demo
+    under ``root`` without reading anything.
 
     Args:
         root (str | None): default ``$DETECTRON2_DATASETS`` or "datasets".
@@ -185,10 +186,15 @@ def register_all_builtin_hoi(root=None, prefix=""):
     }
     vcoco_train = os.path.join(root, _VCOCO["vcoco_trainval"][0])
     vcoco_corre = os.path.join(root, "v-coco/annotations/corre_vcoco.npy")
+    # PPDM's / GGNet's 25 trained action-roles (agent-only actions ignored): the verb space of their released models
+    ppdm25 = dict(vcoco_static, verb_classes=[VCOCO_PPDM_VERB_NAMES[i] for i in VCOCO_PPDM_VERB_IDS],
+                  verb_dataset_id_to_contiguous_id={d: i for i, d in enumerate(VCOCO_PPDM_VERB_IDS)},
+                  ignored_verb_dataset_ids=sorted(set(VCOCO_PPDM_VERB_NAMES) - set(VCOCO_PPDM_VERB_IDS)))
     for name, (json_file, image_root) in _VCOCO.items():
-        register_hoi_json(prefix + name, os.path.join(root, json_file), os.path.join(root, image_root),
-                          dict(vcoco_static),
-                          resolve=_resolver(vcoco_static, vcoco_corre, vcoco_train, _object_then_verb,
-                                            load=load_vcoco_correspondence))
+        for suffix, static, load in (("", vcoco_static, load_vcoco_correspondence),
+                                     ("_ppdm25", ppdm25, load_correspondence)):
+            register_hoi_json(prefix + name + suffix, os.path.join(root, json_file), os.path.join(root, image_root),
+                              dict(static), resolve=_resolver(static, vcoco_corre, vcoco_train, _object_then_verb,
+                                                              load=load))
     register_hoi_json(prefix + "hoiw_demo", os.path.join(root, "hoiw_demo", "annotations.json"),
                       os.path.join(root, "hoiw_demo", "images"), hoiw_metadata())
