@@ -187,4 +187,11 @@ def add_ggnet_config(cfg):
     _C.MODEL.GGNET.EXTERNAL_DETECTIONS.CLASS_MAP = []
     _C.MODEL.GGNET.EXTERNAL_DETECTIONS.TOPK = 100  # humans and objects kept per image (Sec. 3.4's K; <= 0: all)
     _C.MODEL.GGNET.EXTERNAL_DETECTIONS.SCORE_THRESH = 0.0  # detections below this score are not candidates
+
+    # HOI evaluation (issue 15: official metric, prediction-file checks).
+    _C.TEST.HOI = CN()
+    # Images of the test split without a prediction entry (e.g. their files were missing, so the model never saw
+    # them) make the evaluation fail, as the official protocols score every test image (eval_one.m, vsrl_eval.py);
+    # True scores them as images without detections, with a warning.
+    _C.TEST.HOI.ALLOW_MISSING_IMAGES = False
     return cfg

@@ -26,7 +26,7 @@ def test_builtins_registered_without_touching_disk():
     assert hico.image_root.endswith("hico_20160224_det/images/test2015")
     assert hico.thing_dataset_id_to_contiguous_id[90] == 79 and hico.verb_dataset_id_to_contiguous_id[117] == 116
     vcoco = MetadataCatalog.get("vcoco_test")
-    assert vcoco.evaluator_type == "vcoco" and len(vcoco.verb_classes) == 25
+    assert vcoco.evaluator_type == "vcoco" and len(vcoco.verb_classes) == 29
     assert vcoco.vcoco_ann_file.endswith("vcoco_test.json") and vcoco.vcoco_ids_file.endswith("vcoco_test.ids")
     assert vcoco.coco_annotation_file.endswith("instances_vcoco_all_2014.json")
 
@@ -60,26 +60,36 @@ def test_hico_builtin_resolves_official_triplets_and_rare_split(tmp_path, with_t
     assert (d[0]["height"], d[0]["width"]) == (40, 50)
 
 
-def test_vcoco_builtin_ignores_agent_only_verbs_and_uses_corre(tmp_path):
+def test_vcoco_builtin_has_all_26_actions_and_expands_ppdm_corre(tmp_path):
     ann = tmp_path / "v-coco" / "annotations"
     ann.mkdir(parents=True)
     rec = {"file_name": "c.jpg", "annotations": [{"bbox": [1, 1, 20, 30], "category_id": 1},
                                                   {"bbox": [5, 5, 9, 9], "category_id": 47}],  # cup
            "hoi_annotation": [{"subject_id": 0, "object_id": 1, "category_id": 25},  # hold_obj
-                              {"subject_id": 0, "object_id": 0, "category_id": 3}]}  # walk: not trained
+                              {"subject_id": 0, "object_id": 0, "category_id": 3}]}  # walk: the agent with itself
     (ann / "trainval_vcoco.json").write_text(json.dumps([rec]))
     (ann / "test_vcoco.json").write_text(json.dumps([rec]))
     _image(tmp_path / "v-coco" / "images" / "val2014", "c.jpg")
-    corre = np.zeros((80, 25), bool)  # (C, V) on disk: transposed on load
+    corre = np.zeros((80, 25), bool)  # PPDM's file: (C, V) over its 25 trained verbs, transposed on load
     corre[41, VCOCO_PPDM_VERB_IDS.index(25)] = corre[41, 0] = True
     np.save(ann / "corre_vcoco.npy", corre)
     prefix = f"t{uuid.uuid4().hex[:6]}_"
     register_all_builtin_hoi(str(tmp_path), prefix)
     meta = MetadataCatalog.get(prefix + "vcoco_test")
-    hold = VCOCO_PPDM_VERB_IDS.index(25)
-    assert meta.valid_verb_object.shape == (25, 80) and meta.valid_verb_object[[0, hold], 41].all()
-    assert meta.hoi_classes == [(0, 41), (hold, 41)] and meta.rare_hoi_ids == [0, 1]
+    assert len(meta.verb_classes) == 29 and meta.verb_classes[3] == "walk" and meta.verb_classes[25] == "hold_obj"
+    assert meta.verb_dataset_id_to_contiguous_id == {i: i for i in range(29)}
+    assert meta.valid_verb_object.shape == (29, 80) and meta.valid_verb_object[[0, 25], 41].all()
+    assert meta.valid_verb_object[[3, 17, 22, 27], 0].all()  # agent-only actions: the person itself
+    assert meta.hoi_classes == [(3, 0), (17, 0), (22, 0), (27, 0), (0, 41), (25, 41)]
     d = DatasetCatalog.get(prefix + "vcoco_test")
+    assert d[0]["hoi_annotations"] == [{"subject_id": 0, "object_id": 1, "verb_id": 25, "hoi_id": 5},
+                                       {"subject_id": 0, "object_id": 0, "verb_id": 3, "hoi_id": 0}]
+    # the released models' space: PPDM's 25 trained verbs, agent-only actions left out
+    meta25 = MetadataCatalog.get(prefix + "vcoco_test_ppdm25")
+    hold = VCOCO_PPDM_VERB_IDS.index(25)
+    assert len(meta25.verb_classes) == 25 and meta25.valid_verb_object.shape == (25, 80)
+    assert meta25.hoi_classes == [(0, 41), (hold, 41)]
+    d = DatasetCatalog.get(prefix + "vcoco_test_ppdm25")
     assert d[0]["hoi_annotations"] == [{"subject_id": 0, "object_id": 1, "verb_id": hold, "hoi_id": 1}]
 
 

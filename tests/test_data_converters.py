@@ -55,9 +55,10 @@ def test_convert_hico_det_mat(tmp_path):
     train = json.loads((out / "trainval_hico.json").read_text())
     ride, hold = HICO_VERBS.index("ride") + 1, HICO_VERBS.index("hold") + 1
     assert train == [{"file_name": "HICO_train2015_00000001.jpg", "width": 100, "height": 80,
-                      "annotations": [{"bbox": [1.0, 2.0, 30.0, 60.0], "category_id": 1},
-                                      {"bbox": [10.0, 40.0, 60.0, 79.0], "category_id": 2},
-                                      {"bbox": [50.0, 2.0, 90.0, 70.0], "category_id": 1}],
+                      # the .mat's one-based boxes - 1: PPDM's zero-based frame
+                      "annotations": [{"bbox": [0.0, 1.0, 29.0, 59.0], "category_id": 1},
+                                      {"bbox": [9.0, 39.0, 59.0, 78.0], "category_id": 2},
+                                      {"bbox": [49.0, 1.0, 89.0, 69.0], "category_id": 1}],
                       "hoi_annotation": [
                           {"subject_id": 0, "object_id": 1, "category_id": ride, "hoi_category_id": 1},
                           {"subject_id": 2, "object_id": 1, "category_id": ride, "hoi_category_id": 1},
@@ -89,13 +90,16 @@ def test_convert_hico_det_mat_rejects_bad_connection(tmp_path):
 
 
 def test_convert_vcoco(tmp_path):
-    coco = {"images": [{"id": 7, "file_name": "COCO_train2014_000000000007.jpg", "width": 64, "height": 48}],
-            "annotations": [{"id": 100, "image_id": 7, "bbox": [1, 2, 10, 20], "category_id": 1},
-                            {"id": 101, "image_id": 7, "bbox": [20, 5, 4, 4], "category_id": 47},
-                            {"id": 102, "image_id": 7, "bbox": [30, 6, 8, 8], "category_id": 49}]}
-    # role_object_id is role-major: [agents..., role1 objects...(, role2 objects...)]
-    vcoco = [{"action_name": "hold", "role_name": ["agent", "obj"], "image_id": [7, 7], "ann_id": [100, 101],
-              "label": [1, 0], "role_object_id": [100, 101, 101, 0]},
+    coco = {"images": [{"id": 7, "file_name": "COCO_train2014_000000000007.jpg", "width": 64, "height": 48},
+                       {"id": 8, "file_name": "COCO_train2014_000000000008.jpg", "width": 64, "height": 48}],
+            "annotations": [{"id": 100, "image_id": 7, "bbox": [1, 2, 10, 20], "category_id": 1, "area": 200},
+                            {"id": 101, "image_id": 7, "bbox": [20, 5, 4, 4], "category_id": 47, "area": 16},
+                            # reaches past the right edge: clipped to x2 = width - 1 = 63
+                            {"id": 102, "image_id": 7, "bbox": [60, 6, 8.5, 8], "category_id": 49, "area": 68},
+                            {"id": 800, "image_id": 8, "bbox": [0, 0, 5, 5], "category_id": 1, "area": 25}]}
+    # role_object_id is role-major: [agents..., role1 objects...(, role2 objects...)]; image 8's person does nothing
+    vcoco = [{"action_name": "hold", "role_name": ["agent", "obj"], "image_id": [7, 7, 8], "ann_id": [100, 101, 800],
+              "label": [1, 0, 0], "role_object_id": [100, 101, 800, 101, 0, 0]},
              {"action_name": "cut", "role_name": ["agent", "instr", "obj"], "image_id": [7], "ann_id": [100],
               "label": [1], "role_object_id": [100, 102, 0]},
              {"action_name": "walk", "role_name": ["agent"], "image_id": [7], "ann_id": [100], "label": [1],
@@ -104,13 +108,17 @@ def test_convert_vcoco(tmp_path):
     (tmp_path / "c.json").write_text(json.dumps(coco))
     tool = _tool("convert_vcoco")
     records, left_out = tool.convert(vcoco, coco)
+    # official boxes: (x, y, w, h) -> (x, y, x + w - 1, y + h - 1), clipped to the image
     assert records == [{"file_name": "COCO_train2014_000000000007.jpg", "img_id": 7, "width": 64, "height": 48,
-                        "annotations": [{"bbox": [1, 2, 11, 22], "category_id": 1},
-                                        {"bbox": [20, 5, 24, 9], "category_id": 47},
-                                        {"bbox": [30, 6, 38, 14], "category_id": 49}],
+                        "annotations": [{"bbox": [1.0, 2.0, 10.0, 21.0], "category_id": 1},
+                                        {"bbox": [20.0, 5.0, 23.0, 8.0], "category_id": 47},
+                                        {"bbox": [60.0, 6.0, 63.0, 13.0], "category_id": 49}],
                         "hoi_annotation": [{"subject_id": 0, "object_id": 1, "category_id": 25},   # hold_obj
-                                           {"subject_id": 0, "object_id": 2, "category_id": 2}]}]  # cut_instr
-    assert left_out == {"cut_obj (no object)": 1, "walk (agent only)": 1}
+                                           {"subject_id": 0, "object_id": 2, "category_id": 2},    # cut_instr
+                                           {"subject_id": 0, "object_id": 0, "category_id": 3}]},  # walk: itself
+                       {"file_name": "COCO_train2014_000000000008.jpg", "img_id": 8, "width": 64, "height": 48,
+                        "annotations": [], "hoi_annotation": []}]  # kept: every image of the split
+    assert left_out == {"cut_obj (no object)": 1}
     assert tool.main([str(tmp_path / "v.json"), str(tmp_path / "c.json"), str(tmp_path / "o.json")]) == 0
     assert json.loads((tmp_path / "o.json").read_text()) == records
 

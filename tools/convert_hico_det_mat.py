@@ -7,8 +7,9 @@ Writes ``trainval_hico.json`` (from ``bbox_train``), ``test_hico.json`` (from ``
     python tools/convert_hico_det_mat.py datasets/hico_20160224_det/anno_bbox.mat datasets/hico_20160224_det/annotations
 
 Each JSON record: {file_name, width, height, annotations: [{bbox: [x1, y1, x2, y2], category_id: COCO id}],
-hoi_annotation: [{subject_id, object_id, category_id: verb 1..117, hoi_category_id: 1..600}]}. Boxes keep the .mat
-values (original pixels); a box repeated within an image is stored once; HOIs marked ``invis`` (no boxes) are left out.
+hoi_annotation: [{subject_id, object_id, category_id: verb 1..117, hoi_category_id: 1..600}]}. Boxes are the .mat's
+one-based pixel indices minus 1, the zero-based frame of the PPDM release (see ggnet_d2/evaluation/
+ground_truth_files.py); a box repeated within an image is stored once; HOIs marked ``invis`` (no boxes) are left out.
 """
 import argparse
 import json
@@ -19,19 +20,13 @@ import numpy as np
 import scipy.io
 
 from ggnet_d2.data.datasets.constants import COCO_THING_DATASET_IDS, HICO_OBJECTS_COCO_ORDER, HICO_VERBS
-
-
-def _items(x):
-    """A MATLAB struct array loaded with squeeze_me as a Python list (a single struct comes back bare)."""
-    if isinstance(x, np.ndarray):
-        return list(x.ravel())
-    return [x]
+from ggnet_d2.evaluation.ground_truth_files import mat_struct_items, iter_hico_bbox_mat
 
 
 def read_list_action(mat, mat_file):
     """list_action -> list of (object name, verb name) of the 600 HOIs (HOI id = position + 1)."""
     hois = []
-    for k, a in enumerate(_items(mat["list_action"])):
+    for k, a in enumerate(mat_struct_items(mat["list_action"])):
         obj, verb = str(a.nname), str(a.vname)
         if obj not in HICO_OBJECTS_COCO_ORDER or verb not in HICO_VERBS:
             raise ValueError(f"{mat_file}: list_action #{k}: unknown object {obj!r} or verb {verb!r}")
@@ -39,41 +34,29 @@ def read_list_action(mat, mat_file):
     return hois
 
 
-def _box(b):
-    return [float(b.x1), float(b.y1), float(b.x2), float(b.y2)]
-
-
 def convert_split(entries, hois, mat_file, split):
-    """One bbox_train/bbox_test struct array -> list of PPDM records."""
+    """One bbox_train/bbox_test struct array -> list of PPDM records (zero-based boxes: the .mat values - 1)."""
     records = []
-    for i, e in enumerate(_items(entries)):
+    for i, name, width, height, pairs, _ in iter_hico_bbox_mat(entries, mat_file, split):
         annotations, index, hoi_anns = [], {}, []
 
         def box_id(box, coco_id):
+            box = [v - 1.0 for v in box]
             key = (tuple(box), coco_id)
             if key not in index:
                 index[key] = len(annotations)
                 annotations.append({"bbox": box, "category_id": coco_id})
             return index[key]
 
-        for h in _items(e.hoi):
-            if int(getattr(h, "invis", 0)):
-                continue
-            hoi_id = int(h.id)
+        for hoi_id, human, obj_box in pairs:
             if not 1 <= hoi_id <= len(hois):
-                raise ValueError(f"{mat_file}: {split} image #{i} ({e.filename}): HOI id {hoi_id} outside 1..600")
+                raise ValueError(f"{mat_file}: {split} image #{i} ({name}): HOI id {hoi_id} outside 1..{len(hois)}")
             obj, verb = hois[hoi_id - 1]
-            humans, objects = _items(h.bboxhuman), _items(h.bboxobject)
             obj_coco = COCO_THING_DATASET_IDS[HICO_OBJECTS_COCO_ORDER.index(obj)]
-            for s, o in np.asarray(h.connection, dtype=np.int64).reshape(-1, 2):
-                if not (1 <= s <= len(humans) and 1 <= o <= len(objects)):
-                    raise ValueError(f"{mat_file}: {split} image #{i} ({e.filename}): connection ({s}, {o}) "
-                                     f"outside {len(humans)} human / {len(objects)} object boxes")
-                hoi_anns.append({"subject_id": box_id(_box(humans[s - 1]), 1),
-                                 "object_id": box_id(_box(objects[o - 1]), obj_coco),
-                                 "category_id": HICO_VERBS.index(verb) + 1, "hoi_category_id": hoi_id})
-        records.append({"file_name": str(e.filename), "width": int(e.size.width), "height": int(e.size.height),
-                        "annotations": annotations, "hoi_annotation": hoi_anns})
+            hoi_anns.append({"subject_id": box_id(human, 1), "object_id": box_id(obj_box, obj_coco),
+                             "category_id": HICO_VERBS.index(verb) + 1, "hoi_category_id": hoi_id})
+        records.append({"file_name": name, "width": width, "height": height, "annotations": annotations,
+                        "hoi_annotation": hoi_anns})
     return records
 
 

@@ -10,13 +10,15 @@ __all__ = ["build_hoi_evaluator", "EVALUATOR_TYPES"]
 EVALUATOR_TYPES = {"hico_det": HICODetEvaluator, "vcoco": VCOCOEvaluator, "hoi": HOIEvaluator}
 
 
-def build_hoi_evaluator(cfg, dataset_name, output_folder=None):
+def build_hoi_evaluator(cfg, dataset_name, output_folder=None, allow_missing_images=None):
     """Build the evaluator named by ``MetadataCatalog.get(dataset_name).evaluator_type``.
 
     Args:
-        cfg (CfgNode): unused today (kept for detectron2's ``build_evaluator`` signature).
+        cfg (CfgNode): ``TEST.HOI.ALLOW_MISSING_IMAGES`` is read when present.
         dataset_name (str): a registered HOI dataset.
         output_folder (str, optional): where predictions and per-class APs are written.
+        allow_missing_images (bool | None): overrides the config: score images of the split without a prediction
+            entry as images without detections instead of failing.
 
     Returns:
         DatasetEvaluator: HICODetEvaluator ("hico_det"), VCOCOEvaluator ("vcoco") or HOIEvaluator ("hoi").
@@ -28,4 +30,7 @@ def build_hoi_evaluator(cfg, dataset_name, output_folder=None):
     if evaluator_type not in EVALUATOR_TYPES:
         raise ValueError(f"dataset {dataset_name}: evaluator_type {evaluator_type!r} is not one of "
                          f"{sorted(EVALUATOR_TYPES)}")
-    return EVALUATOR_TYPES[evaluator_type](dataset_name, output_folder)
+    if allow_missing_images is None:
+        hoi = cfg.TEST.get("HOI", None) if cfg is not None else None
+        allow_missing_images = bool(hoi.get("ALLOW_MISSING_IMAGES", False)) if hoi is not None else False
+    return EVALUATOR_TYPES[evaluator_type](dataset_name, output_folder, allow_missing_images=allow_missing_images)

@@ -43,6 +43,7 @@ __all__ = [
     "read_hicodet_ground_truth",
     "read_hico_bbox_mat",
     "iter_hico_bbox_mat",
+    "mat_struct_items",
     "read_hico_det_ground_truth",
     "read_hico_image_labels",
 ]
@@ -210,7 +211,7 @@ def read_hicodet_ground_truth(json_file):
     return HOIGroundTruth(names, img, hoi, stack(sub), stack(obj)), meta
 
 
-def _items(x):
+def mat_struct_items(x):
     """A MATLAB struct array loaded with squeeze_me as a Python list (a single struct comes back bare)."""
     if isinstance(x, np.ndarray):
         return list(x.ravel())
@@ -236,7 +237,7 @@ def _load_mat(mat_file, keys):
 
 def _check_list_action(mat, mat_file):
     """The .mat's list_action must be the official HOI list (HOI id = position + 1)."""
-    got = [(str(a.nname), str(a.vname)) for a in _items(mat["list_action"])]
+    got = [(str(a.nname), str(a.vname)) for a in mat_struct_items(mat["list_action"])]
     expected = [(o, v) for o, verbs in HICO_HOI_LIST for v in verbs.split()]
     if got != expected:
         bad = next((k for k, (g, e) in enumerate(zip(got, expected)) if g != e), min(len(got), len(expected)))
@@ -253,16 +254,16 @@ def iter_hico_bbox_mat(entries, mat_file, split):
     Raises:
         ValueError: naming the file, split and image for an HOI id outside 1..600 or a connection outside the boxes.
     """
-    for i, e in enumerate(_items(entries)):
+    for i, e in enumerate(mat_struct_items(entries)):
         pairs, invisible = [], 0
-        for h in _items(e.hoi):
+        for h in mat_struct_items(e.hoi):
             hoi_id = int(h.id)
             if not 1 <= hoi_id <= 600:
                 raise ValueError(f"{mat_file}: {split} image #{i} ({e.filename}): HOI id {hoi_id} outside 1..600")
             if int(getattr(h, "invis", 0)):
                 invisible += 1
                 continue
-            humans, objects = _items(h.bboxhuman), _items(h.bboxobject)
+            humans, objects = mat_struct_items(h.bboxhuman), mat_struct_items(h.bboxobject)
             for s, o in np.asarray(h.connection, dtype=np.int64).reshape(-1, 2):
                 if not (1 <= s <= len(humans) and 1 <= o <= len(objects)):
                     raise ValueError(f"{mat_file}: {split} image #{i} ({e.filename}): connection ({s}, {o}) "
@@ -348,7 +349,7 @@ def read_hico_image_labels(anno_mat, split, hoi_objects, num_objects):
     """
     mat = _load_mat(anno_mat, ("list_action", f"anno_{split}", f"list_{split}"))
     _check_list_action(mat, anno_mat)
-    names = [os.path.basename(str(n)) for n in _items(mat[f"list_{split}"])]
+    names = [os.path.basename(str(n)) for n in mat_struct_items(mat[f"list_{split}"])]
     labels = np.asarray(mat[f"anno_{split}"], dtype=np.float64).reshape(600, -1)
     if labels.shape[1] != len(names):
         raise ValueError(f"{anno_mat}: anno_{split} has {labels.shape[1]} columns for {len(names)} images")

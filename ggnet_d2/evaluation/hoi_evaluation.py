@@ -13,7 +13,6 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.evaluation import DatasetEvaluator
 from tabulate import tabulate
 
-from .ground_truth_files import read_ppdm_ground_truth
 from .hoi_scoring import KNOWN_OBJECT_SOURCES, HOIScorer
 from .hoi_triplet_eval import HOIGroundTruth
 from .prediction_format import (
@@ -36,9 +35,9 @@ class HOIEvaluator(DatasetEvaluator):
     ``evaluate`` gathers them to the main process and scores entries only, exactly as :meth:`evaluate_predictions`
     does for a prediction file (hoi_scoring.py, shared with tools/evaluate_hoi.py).
 
-    The ground truth of a registered dataset is read from its annotation file (metadata ``json_file``) without
-    opening any image, so images missing on disk do not change the score; every image of the split needs a
-    prediction entry (an image the model did not see is an error unless ``allow_missing_images``).
+    Every image of the split needs a prediction entry (an image the model did not see is an error unless
+    ``allow_missing_images``). The ground truth is the registered dataset's dicts; HICODetEvaluator reads the HICO-DET
+    annotation file itself, without opening any image.
     """
 
     task = "hoi"
@@ -50,8 +49,8 @@ class HOIEvaluator(DatasetEvaluator):
                  allow_missing_images=False):
         """
         Args:
-            dataset_name (str, optional): registered dataset; its annotation file (or, without one, its dicts) gives
-                the ground truth and its metadata the classes and id maps.
+            dataset_name (str, optional): registered dataset; its dicts give the ground truth and its metadata the
+                classes and id maps.
             output_dir (str, optional): where predictions.json and per_hoi_ap.json are written.
             distributed (bool): gather predictions from all ranks with ``detectron2.utils.comm.gather``.
             ground_truth (dict | HOIGroundTruth, optional): base file name -> list of (hoi_class, subject XYXY,
@@ -107,15 +106,8 @@ class HOIEvaluator(DatasetEvaluator):
         return self._ground_truth
 
     def _read_ground_truth(self):
-        """From the annotation file when the metadata names a PPDM-layout one, else from the dataset dicts."""
-        json_file = getattr(self._metadata, "json_file", None)
-        if json_file and str(json_file).endswith(".json"):
-            with open(json_file, "rb") as f:
-                layout_is_list = f.read(64).lstrip().startswith(b"[")
-            if layout_is_list:
-                return read_ppdm_ground_truth(json_file, self._scorer.thing_from_file, self._scorer.verb_from_file,
-                                              self._metadata.hoi_classes,
-                                              getattr(self._metadata, "ignored_verb_dataset_ids", ()))
+        """From the registered dataset's dicts (the split is what DatasetCatalog registered; HICODetEvaluator reads
+        the annotation file instead)."""
         return HOIGroundTruth.from_pairs(ground_truth_from_dataset_dicts(DatasetCatalog.get(self._dataset_name),
                                                                          self._dataset_name))
 

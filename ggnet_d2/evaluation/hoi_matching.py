@@ -27,6 +27,7 @@ __all__ = [
     "ap_11_point",
     "ap_all_point",
     "per_class_ap",
+    "ranking",
 ]
 
 
@@ -213,7 +214,22 @@ def ap_all_point(recall, precision):
     return float(np.sum((mrec[steps + 1] - mrec[steps]) * mpre[steps + 1]))
 
 
-def per_class_ap(det_class, det_scores, tp, num_positives, ap_fn=ap_11_point, empty_class="zero"):
+def ranking(det_class, det_scores):
+    """Indices sorting detections by class, then descending score, ties in input order (stable sorts; the class key
+    as int16 where it fits, which numpy sorts by radix).
+
+    Returns:
+        np.ndarray: (D,) int64 permutation.
+    """
+    det_class = np.asarray(det_class, dtype=np.int64)
+    order = np.argsort(-np.asarray(det_scores, dtype=np.float64), kind="stable")
+    key = det_class[order]
+    if key.size and key.max() < np.iinfo(np.int16).max and key.min() >= 0:
+        key = key.astype(np.int16)
+    return order[np.argsort(key, kind="stable")]
+
+
+def per_class_ap(det_class, det_scores, tp, num_positives, ap_fn=ap_11_point, empty_class="zero", order=None):
     """AP and final recall of every class from flagged detections.
 
     Detections of a class are ranked by descending score, ties in input order (so pass them in image order to match
@@ -227,6 +243,7 @@ def per_class_ap(det_class, det_scores, tp, num_positives, ap_fn=ap_11_point, em
         ap_fn (callable): :func:`ap_11_point` or :func:`ap_all_point`.
         empty_class (str): for classes without ground truth: "zero" (AP and recall 0, counted in means, as the MATLAB
             code's NaN recall yields) or "nan" (excluded from means with ``np.nanmean``).
+        order (np.ndarray, optional): :func:`ranking` of these detections, when already computed.
 
     Returns:
         tuple(np.ndarray, np.ndarray): (K,) AP and (K,) recall at the last detection, both in [0, 1] (or NaN).
@@ -243,7 +260,8 @@ def per_class_ap(det_class, det_scores, tp, num_positives, ap_fn=ap_11_point, em
     num_classes = num_positives.shape[0]
     if det_class.size and (det_class.min() < 0 or det_class.max() >= num_classes):
         raise ValueError(f"per_class_ap: detection class outside [0, {num_classes})")
-    order = np.lexsort((-det_scores, det_class))
+    if order is None:
+        order = ranking(det_class, det_scores)
     cls_sorted = det_class[order]
     tp_sorted = tp[order]
     bounds = np.searchsorted(cls_sorted, np.arange(num_classes + 1))

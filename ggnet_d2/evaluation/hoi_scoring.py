@@ -9,7 +9,8 @@ import numpy as np
 
 from .hoi_matching import ap_11_point
 from .hoi_triplet_eval import evaluate_hoi_arrays
-from .prediction_arrays import PredictionArrays, decode_prediction_entries, image_positions
+from .prediction_arrays import (PredictionArrays, decode_prediction_entries, decode_prediction_file,
+                                image_positions)
 
 __all__ = ["HOIScorer", "KNOWN_OBJECT_SOURCES"]
 
@@ -37,14 +38,17 @@ class HOIScorer:
             are scored as images without ground truth (all false positives) instead of refused -- HICO-DET test
             images whose HOIs are all invisible, which PPDM-style files may leave out; they are placed in name
             order, the official test-image order.
+        ap_fn (callable): AP of a class from its recall / precision curves (default: the official 11-point AP).
     """
 
-    def __init__(self, metadata, dataset_name="custom", empty_class="nan", box_shift=0.0, extra_image_pattern=None):
+    def __init__(self, metadata, dataset_name="custom", empty_class="nan", box_shift=0.0, extra_image_pattern=None,
+                 ap_fn=ap_11_point):
         get = (metadata.get if isinstance(metadata, dict) else lambda k, d=None: getattr(metadata, k, d))
         self.dataset_name = dataset_name
         self.empty_class = empty_class
         self.box_shift = float(box_shift)
         self.extra_image_pattern = extra_image_pattern
+        self.ap_fn = ap_fn
         hoi_classes = np.asarray(get("hoi_classes"), dtype=np.int64).reshape(-1, 2)
         self.hoi_classes = hoi_classes
         self.hoi_objects = hoi_classes[:, 1]
@@ -71,6 +75,14 @@ class HOIScorer:
             of triplets of no class (not scored: they cannot be a detection of any class).
         """
         arrays = decode_prediction_entries(entries, self.thing_from_file, self.verb_from_file, source)
+        return self._classify(arrays)
+
+    def decode_file(self, path):
+        """:meth:`decode` of a prediction file, parsed and checked in one pass (prediction_arrays.py)."""
+        arrays, _ = decode_prediction_file(path, self.thing_from_file, self.verb_from_file)
+        return self._classify(arrays)
+
+    def _classify(self, arrays):
         verbs, objs = arrays.verb_classes, arrays.object_classes
         inside = (verbs < self.hoi_lookup.shape[0]) & (objs < self.hoi_lookup.shape[1])
         hoi = np.full(len(verbs), -1, dtype=np.int64)
@@ -130,7 +142,7 @@ class HOIScorer:
         if shift:
             gt = gt.shifted(shift)
         res = evaluate_hoi_arrays(gt, positions[arrays.entry], hoi, arrays.scores, arrays.subject_boxes + shift,
-                                  arrays.object_boxes + shift, self.hoi_objects, ap_11_point, self.empty_class,
+                                  arrays.object_boxes + shift, self.hoi_objects, self.ap_fn, self.empty_class,
                                   object_present=object_present)
         metrics = OrderedDict()
         for stat, idx in (("mAP", 0), ("mean_recall", 1)):

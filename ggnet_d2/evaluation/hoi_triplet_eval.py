@@ -10,7 +10,7 @@ labels of an object all have boxes.
 """
 import numpy as np
 
-from .hoi_matching import ap_11_point, match_hoi_detections, per_class_ap
+from .hoi_matching import ap_11_point, match_hoi_detections, per_class_ap, ranking
 
 __all__ = ["HOIGroundTruth", "evaluate_hoi_arrays", "evaluate_hoi_triplets"]
 
@@ -156,10 +156,14 @@ def evaluate_hoi_arrays(gt, det_image, det_class, det_scores, det_subject, det_o
                                  gt_cls * num_images + gt_img, gt.subject_boxes, gt.object_boxes,
                                  iou_threshold=iou_threshold)
     num_positives = np.bincount(gt_cls, minlength=num_classes).astype(np.int64)
-    default = per_class_ap(det_class, det_scores, tp, num_positives, ap_fn, empty_class)
-    # Matching is per (class, image), so dropping whole images leaves the other detections' flags unchanged.
+    order = ranking(det_class, det_scores)
+    default = per_class_ap(det_class, det_scores, tp, num_positives, ap_fn, empty_class, order)
+    # Matching is per (class, image), so dropping whole images leaves the other detections' flags unchanged; the
+    # kept detections keep their ranking.
     keep = object_present[det_image, hoi_objects[det_class]] if det_class.size else np.zeros(0, dtype=bool)
-    known = per_class_ap(det_class[keep], det_scores[keep], tp[keep], num_positives, ap_fn, empty_class)
+    kept = np.cumsum(keep) - 1
+    known = per_class_ap(det_class[keep], det_scores[keep], tp[keep], num_positives, ap_fn, empty_class,
+                         kept[order[keep[order]]])
     return {"default": default, "known_object": known, "num_positives": num_positives}
 
 

@@ -13,15 +13,19 @@ vcoco_evaluation.py). Any other key, a missing key, a malformed box, a non-integ
 otherwise be scored as "no detections" without a word.
 
 Decoding is column-wise over all records of the file at once (``map``/``np.fromiter`` instead of a Python loop per
-record): a 966k-triplet HICO-DET file decodes in well under a second. The slow per-record loop only runs to name the
-first bad record once a vectorised check has failed.
+record); a file is parsed by msgspec straight into typed records, which checks keys and types while parsing (half the
+time of parsing into dicts with orjson, itself ~4x faster than the stdlib). The slow per-record loop only runs to name
+the first bad record once a vectorised or typed check has failed.
 """
 import gc
 import itertools
 import json
+import mmap
 import os
-from operator import itemgetter
+from operator import attrgetter, itemgetter
+from typing import List, Optional, Tuple
 
+import msgspec
 import numpy as np
 
 try:
@@ -34,6 +38,7 @@ __all__ = [
     "PredictionArrays",
     "check_entry_keys",
     "decode_prediction_entries",
+    "decode_prediction_file",
     "id_lookup",
     "image_positions",
     "load_prediction_file",
@@ -142,13 +147,13 @@ class PredictionArrays:
                                 self.object_classes[keep], self.verb_classes[keep], self.scores[keep])
 
 
-def _where(source, entries, offsets, flat, field):
+def _where(source, names, offsets, flat, field):
     """'file: entry e (image name): field[k]' of flat record index ``flat``."""
     e = int(np.searchsorted(offsets, flat, side="right") - 1)
-    return f"{source}: entry {e} (image {entries[e].get('file_name', '?')}): {field}[{int(flat - offsets[e])}]"
+    return f"{source}: entry {e} (image {names[e]}): {field}[{int(flat - offsets[e])}]"
 
 
-def _check_record_keys(records, spec, source, entries, offsets, field):
+def _check_record_keys(records, spec, source, names, offsets, field):
     """Every record is a dict with the required keys and only allowed ones; vectorised on the common case."""
     n_req = len(spec["required"])
     try:
@@ -164,15 +169,15 @@ def _check_record_keys(records, spec, source, entries, offsets, field):
     required, allowed = set(spec["required"]), set(spec["required"]) | set(spec["optional"])
     for k, r in enumerate(records):
         if not isinstance(r, dict):
-            raise ValueError(f"{_where(source, entries, offsets, k, field)} is a {type(r).__name__}, not a dict")
+            raise ValueError(f"{_where(source, names, offsets, k, field)} is a {type(r).__name__}, not a dict")
         keys = r.keys()
         if keys - allowed or required - keys:
-            raise ValueError(f"{_where(source, entries, offsets, k, field)} has keys {sorted(keys)}; expected "
+            raise ValueError(f"{_where(source, names, offsets, k, field)} has keys {sorted(keys)}; expected "
                              f"{sorted(required)}" + (f" and optionally {sorted(allowed - required)}"
                                                       if allowed - required else ""))
 
 
-def _number_column(values, n, what, source, entries, offsets, field, integer):
+def _number_column(values, n, what, source, names, offsets, field, integer):
     """(n,) float64 of ``values`` (ints when ``integer``), or ValueError naming the first bad record."""
     try:
         col = np.fromiter(values, np.float64, n)
@@ -189,7 +194,7 @@ def _number_column(values, n, what, source, entries, offsets, field, integer):
             bad = int(np.flatnonzero(wrong)[0])
     if bad is not None:
         kind = "an integer" if integer else "a finite number"
-        raise ValueError(f"{_where(source, entries, offsets, bad, field)}: {what} {list(values)[bad]!r} is not "
+        raise ValueError(f"{_where(source, names, offsets, bad, field)}: {what} {list(values)[bad]!r} is not "
                          f"{kind}")
     return col
 
@@ -250,10 +255,9 @@ def decode_prediction_entries(entries, thing_from_file, verb_from_file, source="
     hois = list(itertools.chain.from_iterable(map(itemgetter("hoi_prediction"), entries)))
     n_preds = np.fromiter(map(len, map(itemgetter("predictions"), entries)), np.int64, len(entries))
     n_hois = np.fromiter(map(len, map(itemgetter("hoi_prediction"), entries)), np.int64, len(entries))
-    pred_offsets = np.concatenate([[0], np.cumsum(n_preds)]).astype(np.int64)
-    hoi_offsets = np.concatenate([[0], np.cumsum(n_hois)]).astype(np.int64)
-    _check_record_keys(preds, BOX_KEYS, source, entries, pred_offsets, "predictions")
-    _check_record_keys(hois, HOI_KEYS, source, entries, hoi_offsets, "hoi_prediction")
+    pred_offsets, hoi_offsets = _offsets(n_preds), _offsets(n_hois)
+    _check_record_keys(preds, BOX_KEYS, source, names, pred_offsets, "predictions")
+    _check_record_keys(hois, HOI_KEYS, source, names, hoi_offsets, "hoi_prediction")
 
     bboxes = list(map(itemgetter("bbox"), preds))
     try:
@@ -262,7 +266,7 @@ def decode_prediction_entries(entries, thing_from_file, verb_from_file, source="
         box_lengths = np.array([len(b) if isinstance(b, (list, tuple)) else -1 for b in bboxes], dtype=np.int64)
     if np.any(box_lengths != 4):
         k = int(np.flatnonzero(box_lengths != 4)[0])
-        raise ValueError(f"{_where(source, entries, pred_offsets, k, 'predictions')}: bbox {bboxes[k]!r} is not "
+        raise ValueError(f"{_where(source, names, pred_offsets, k, 'predictions')}: bbox {bboxes[k]!r} is not "
                          "[x1, y1, x2, y2]")
     try:
         boxes = np.fromiter(itertools.chain.from_iterable(bboxes), np.float64, 4 * len(bboxes)).reshape(-1, 4)
@@ -270,32 +274,144 @@ def decode_prediction_entries(entries, thing_from_file, verb_from_file, source="
         boxes = None
     if boxes is None or not np.all(np.isfinite(boxes)):
         k = next(i for i, b in enumerate(bboxes) if not all(_is_number(v) and np.isfinite(float(v)) for v in b))
-        raise ValueError(f"{_where(source, entries, pred_offsets, k, 'predictions')}: bbox {bboxes[k]!r} has a "
+        raise ValueError(f"{_where(source, names, pred_offsets, k, 'predictions')}: bbox {bboxes[k]!r} has a "
                          "non-finite or non-numeric coordinate")
     box_cat = _number_column(list(map(itemgetter("category_id"), preds)), len(preds), "category_id", source,
-                             entries, pred_offsets, "predictions", integer=True).astype(np.int64)
-    box_cls = _map_ids(box_cat, id_lookup(thing_from_file), "object",
-                       lambda k: _where(source, entries, pred_offsets, k, "predictions"))
-
+                             names, pred_offsets, "predictions", integer=True)
     m = len(hois)
-    args = (source, entries, hoi_offsets, "hoi_prediction")
-    sub = _number_column(list(map(itemgetter("subject_id"), hois)), m, "subject_id", *args, integer=True)
-    obj = _number_column(list(map(itemgetter("object_id"), hois)), m, "object_id", *args, integer=True)
-    verb = _number_column(list(map(itemgetter("category_id"), hois)), m, "category_id", *args, integer=True)
-    scores = _number_column(list(map(itemgetter("score"), hois)), m, "score", *args, integer=False)
-    entry = np.repeat(np.arange(len(entries), dtype=np.int64), n_hois)
-    sub, obj = sub.astype(np.int64), obj.astype(np.int64)
+    args = (source, names, hoi_offsets, "hoi_prediction")
+    columns = [_number_column(list(map(itemgetter(key), hois)), m, key, *args, integer=key != "score")
+               for key in ("subject_id", "object_id", "category_id", "score")]
+    return _assemble(source, names, n_preds, n_hois, boxes, box_cat, *columns, thing_from_file, verb_from_file)
+
+
+def _offsets(counts):
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+def _assemble(source, names, n_preds, n_hois, boxes, box_cat, sub, obj, verb, scores, thing_from_file,
+              verb_from_file):
+    """Checks shared by both decoders (ids known, indices inside the entry, finite scores) and the flat arrays."""
+    pred_offsets, hoi_offsets = _offsets(n_preds), _offsets(n_hois)
+    where_pred = (lambda k: _where(source, names, pred_offsets, k, "predictions"))
+    where_hoi = (lambda k: _where(source, names, hoi_offsets, k, "hoi_prediction"))
+    if not np.all(np.isfinite(boxes)):
+        k = int(np.flatnonzero(~np.all(np.isfinite(boxes), axis=1))[0])
+        raise ValueError(f"{where_pred(k)}: bbox {boxes[k].tolist()} has a non-finite coordinate")
+    if not np.all(np.isfinite(scores)):
+        k = int(np.flatnonzero(~np.isfinite(scores))[0])
+        raise ValueError(f"{where_hoi(k)}: score {scores[k]} is not a finite number")
+    box_cls = _map_ids(np.asarray(box_cat, dtype=np.int64), id_lookup(thing_from_file), "object", where_pred)
+    entry = np.repeat(np.arange(len(names), dtype=np.int64), n_hois)
+    sub, obj = np.asarray(sub, dtype=np.int64), np.asarray(obj, dtype=np.int64)
     limit = n_preds[entry]
     outside = (sub < 0) | (sub >= limit) | (obj < 0) | (obj >= limit)
     if np.any(outside):
         k = int(np.flatnonzero(outside)[0])
-        raise ValueError(f"{_where(*args[:3], k, args[3])}: subject_id {sub[k]} / object_id {obj[k]} outside the "
-                         f"entry's {limit[k]} predictions")
-    verb_cls = _map_ids(verb.astype(np.int64), id_lookup(verb_from_file), "verb",
-                        lambda k: _where(*args[:3], k, args[3]))
+        raise ValueError(f"{where_hoi(k)}: subject_id {sub[k]} / object_id {obj[k]} outside the entry's {limit[k]} "
+                         "predictions")
+    verb_cls = _map_ids(np.asarray(verb, dtype=np.int64), id_lookup(verb_from_file), "verb", where_hoi)
     sub_flat = pred_offsets[entry] + sub
     obj_flat = pred_offsets[entry] + obj
-    return PredictionArrays(names, entry, boxes[sub_flat], boxes[obj_flat], box_cls[obj_flat], verb_cls, scores)
+    return PredictionArrays(names, entry, boxes[sub_flat], boxes[obj_flat], box_cls[obj_flat], verb_cls,
+                            np.asarray(scores, dtype=np.float64))
+
+
+# Typed records of a prediction file. gc=False: they hold no reference cycles, and leaving millions of them out of
+# the cyclic garbage collector's lists makes creating and freeing them cheaper.
+class _Box(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    bbox: Tuple[float, float, float, float]
+    category_id: int
+    score: Optional[float] = None
+
+
+class _Hoi(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    subject_id: int
+    object_id: int
+    category_id: int
+    score: float
+
+
+class _Entry(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    file_name: str
+    predictions: List[_Box]
+    hoi_prediction: List[_Hoi]
+    image_id: Optional[int] = None
+    img_id: Optional[int] = None
+    agent_prediction: Optional[list] = None  # V-COCO (vcoco_evaluation.py); refused elsewhere
+
+
+_ENTRIES = msgspec.json.Decoder(List[_Entry])
+
+
+def decode_prediction_file(path, thing_from_file, verb_from_file, extra_entry_keys=()):
+    """Read and decode a prediction file in one go: a typed msgspec decoder checks every key and type while
+    parsing (about twice as fast as parsing to dicts), then the columns are taken out with ``map``/``np.fromiter``.
+
+    A file the typed decoder refuses is parsed again into dicts and checked by :func:`decode_prediction_entries`,
+    which names the bad entry and record (or accepts what is merely loose, e.g. an id written 3.0).
+
+    Args:
+        path (str): the prediction JSON.
+        thing_from_file, verb_from_file, extra_entry_keys: as :func:`decode_prediction_entries`.
+
+    Returns:
+        tuple(PredictionArrays, list | None): the triplets, and each entry's ``agent_prediction`` (None unless
+        "agent_prediction" is in ``extra_entry_keys``).
+
+    Raises:
+        ValueError: as :func:`decode_prediction_entries`.
+    """
+    with open(path, "rb") as f:
+        # mapped instead of read: the parser works on the page cache without a 100s-of-MB copy
+        raw = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(f.fileno()).st_size else b""
+    enabled = gc.isenabled()
+    gc.disable()  # millions of new objects: see read_json
+    try:
+        try:
+            entries = _ENTRIES.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            entries = None
+        if entries is None:
+            loose = _parse_bytes(bytes(raw), path)
+            arrays = decode_prediction_entries(loose, thing_from_file, verb_from_file, path, extra_entry_keys)
+            agents = [e.get("agent_prediction") for e in loose] if "agent_prediction" in extra_entry_keys else None
+            return arrays, agents
+        names = [os.path.basename(e.file_name) for e in entries]
+        if "agent_prediction" not in extra_entry_keys:
+            bad = next((i for i, e in enumerate(entries) if e.agent_prediction is not None), None)
+            if bad is not None:
+                raise ValueError(f"{path}: entry {bad} (image {names[bad]}): unknown key(s) ['agent_prediction']")
+        preds = list(itertools.chain.from_iterable(map(attrgetter("predictions"), entries)))
+        hois = list(itertools.chain.from_iterable(map(attrgetter("hoi_prediction"), entries)))
+        n_preds = np.fromiter(map(len, map(attrgetter("predictions"), entries)), np.int64, len(entries))
+        n_hois = np.fromiter(map(len, map(attrgetter("hoi_prediction"), entries)), np.int64, len(entries))
+        boxes = np.fromiter(itertools.chain.from_iterable(map(attrgetter("bbox"), preds)), np.float64,
+                            4 * len(preds)).reshape(-1, 4)
+        box_cat = np.fromiter(map(attrgetter("category_id"), preds), np.int64, len(preds))
+        m = len(hois)
+        columns = [np.fromiter(map(attrgetter(key), hois), np.float64 if key == "score" else np.int64, m)
+                   for key in ("subject_id", "object_id", "category_id", "score")]
+        arrays = _assemble(path, names, n_preds, n_hois, boxes, box_cat, *columns, thing_from_file, verb_from_file)
+        agents = [e.agent_prediction for e in entries] if "agent_prediction" in extra_entry_keys else None
+        return arrays, agents
+    finally:
+        if isinstance(raw, mmap.mmap):
+            raw.close()
+        if enabled:
+            gc.enable()
+
+
+def _parse_bytes(raw, path):
+    if orjson is not None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # e.g. NaN written by Python's json: the stdlib parser reads it, the checks then name the record
+    try:
+        return json.loads(raw)
+    except ValueError as e:
+        raise ValueError(f"{path}: not valid JSON ({e})") from e
 
 
 def image_positions(names, image_index, source="predictions", allow_missing_images=False):

@@ -19,6 +19,7 @@ import numpy as np
 from detectron2.structures import BoxMode
 from detectron2.utils import comm
 
+from .prediction_arrays import decode_prediction_entries
 from .prediction_arrays import load_prediction_file as _load_prediction_file
 
 __all__ = [
@@ -108,7 +109,7 @@ def outputs_to_prediction_entry(file_name, output, thing_to_file_id, verb_to_fil
 
 
 def entry_to_triplets(entry, thing_file_to_contiguous, verb_file_to_contiguous, source="predictions"):
-    """Decode a prediction entry into arrays of (subject box, object box, object class, verb, score).
+    """Decode one prediction entry into arrays of (subject box, object box, object class, verb, score).
 
     Args:
         entry (dict): a prediction entry (module docstring).
@@ -120,50 +121,12 @@ def entry_to_triplets(entry, thing_file_to_contiguous, verb_file_to_contiguous, 
         "verb_classes" (M,) int64 contiguous ids, "scores" (M,) float64.
 
     Raises:
-        ValueError: naming the file and record for a bad index, unknown id, malformed box or non-finite score.
+        ValueError: naming the file and record for a bad key, index, unknown id, malformed box or non-finite score
+            (:func:`prediction_arrays.decode_prediction_entries`, which decodes whole files at once).
     """
-    name = entry.get("file_name", "?")
-    preds = entry.get("predictions", [])
-    hois = entry.get("hoi_prediction", [])
-    # Lists first, then one vectorised check: a per-record Python loop costs seconds on the full test set.
-    try:
-        boxes = np.array([p["bbox"] for p in preds], dtype=np.float64).reshape(len(preds), 4)
-    except (KeyError, ValueError, TypeError):
-        boxes = None
-    if boxes is None or not np.all(np.isfinite(boxes)):
-        bad = next(i for i, p in enumerate(preds) if not _is_box(p.get("bbox")))
-        raise ValueError(f"{source}: image {name}: predictions[{bad}] has a malformed bbox {preds[bad].get('bbox')!r}")
-    file_cls = [int(p.get("category_id", -1)) for p in preds]
-    classes = np.array([thing_file_to_contiguous.get(c, -1) for c in file_cls], dtype=np.int64)
-    if np.any(classes < 0):
-        bad = int(np.flatnonzero(classes < 0)[0])
-        raise ValueError(f"{source}: image {name}: predictions[{bad}] has unknown category_id {file_cls[bad]}")
-    m = len(hois)
-    sub = np.array([int(h.get("subject_id", -1)) for h in hois], dtype=np.int64)
-    obj = np.array([int(h.get("object_id", -1)) for h in hois], dtype=np.int64)
-    outside = (sub < 0) | (sub >= len(preds)) | (obj < 0) | (obj >= len(preds))
-    if np.any(outside):
-        k = int(np.flatnonzero(outside)[0])
-        raise ValueError(f"{source}: image {name}: hoi_prediction[{k}] points outside its {len(preds)} "
-                         f"predictions (subject_id={sub[k]}, object_id={obj[k]})")
-    file_verbs = [int(h.get("category_id", -1)) for h in hois]
-    verbs = np.array([verb_file_to_contiguous.get(v, -1) for v in file_verbs], dtype=np.int64)
-    if np.any(verbs < 0):
-        k = int(np.flatnonzero(verbs < 0)[0])
-        raise ValueError(f"{source}: image {name}: hoi_prediction[{k}] has unknown verb category_id {file_verbs[k]}")
-    scores = np.array([h.get("score", np.nan) for h in hois], dtype=np.float64).reshape(m)
-    if not np.all(np.isfinite(scores)):
-        k = int(np.flatnonzero(~np.isfinite(scores))[0])
-        raise ValueError(f"{source}: image {name}: hoi_prediction[{k}] has a non-finite score {scores[k]}")
-    return {"subject_boxes": boxes[sub].reshape(m, 4), "object_boxes": boxes[obj].reshape(m, 4),
-            "object_classes": classes[obj], "verb_classes": verbs, "scores": scores}
-
-
-def _is_box(box):
-    try:
-        return len(box) == 4 and bool(np.all(np.isfinite(np.asarray(box, dtype=np.float64))))
-    except (TypeError, ValueError):
-        return False
+    t = decode_prediction_entries([entry], thing_file_to_contiguous, verb_file_to_contiguous, source)
+    return {"subject_boxes": t.subject_boxes, "object_boxes": t.object_boxes, "object_classes": t.object_classes,
+            "verb_classes": t.verb_classes, "scores": t.scores}
 
 
 def ground_truth_from_dataset_dicts(dataset_dicts, source="dataset"):

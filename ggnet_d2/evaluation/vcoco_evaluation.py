@@ -3,14 +3,23 @@
 Verb classes of a V-COCO dataset are action-role names (metadata ``verb_classes``): ``"<action>_<role>"`` for an
 action with object roles ("hit_instr", "hit_obj", "eat_obj", "talk_on_phone_instr") and the bare ``"<action>"`` for
 agent-only actions ("run", "stand", "smile", "walk"); :func:`vcoco_verb_mapping` resolves them against the official
-action/role list and rejects any other name.
+action/role list and rejects any other name. The built-in datasets have all 29 (PPDM's ids), so all 26 actions can be
+predicted and scored.
 
-Conversion of one image's triplets to the official per-person detections (``vcoco_detections_from_entry``):
-* one detection per distinct subject (``subject_id`` of the prediction entry), ``person_box`` = that box;
-* ``<action>_agent`` = the highest score among the person's triplets of any verb of that action (NaN if none);
+Conversion of one image's prediction entry to the official per-person detections (``vcoco_detections_from_entry``):
+* one detection per distinct subject (``subject_id`` of ``hoi_prediction`` or ``agent_prediction``),
+  ``person_box`` = that box;
+* ``<action>_agent``: with an ``agent_prediction`` list in the entry, the score it gives the (subject, action) --
+  ``{"subject_id": i, "category_id": a, "score": s}``, ``a`` the action's position in the official action list
+  (vcoco_*.json order, ``VCOCO_ACTIONS``) -- independent of the role scores, NaN when not listed; without one, the
+  highest score among the person's triplets of any verb of that action (NaN if none);
 * ``<action>_<role>`` = [object box, score] of the person's highest-scoring triplet with that verb (NaN x 5 if none);
   a triplet whose object is the subject itself stands for "no role object" and gives an all-zero role box, which
-  Scenario 1 requires for persons whose ground truth has no object for that role.
+  Scenario 1 requires for persons whose ground truth has no object for that role. Triplets of an agent-only verb
+  (any object) count towards the agent score only.
+
+Every image of the split needs an entry (an image never run through the model is an error unless
+``allow_missing_images``), and entries are checked as for HICO-DET (prediction_arrays.py).
 """
 import json
 import logging
@@ -22,6 +31,7 @@ from detectron2.data import MetadataCatalog
 from detectron2.evaluation import DatasetEvaluator
 from tabulate import tabulate
 
+from .prediction_arrays import decode_prediction_entries, image_positions
 from .prediction_format import gather_and_save_entries, invert_id_map, outputs_to_prediction_entry
 from .vcoco_protocol import VCOCOGroundTruth, vcoco_agent_eval, vcoco_role_eval
 
@@ -61,7 +71,7 @@ def vcoco_detections_from_entry(entry, image_id, verb_file_to_contiguous, verb_m
     """Official per-person detections of one prediction entry (conversion rules in the module docstring).
 
     Args:
-        entry (dict): PPDM-style prediction entry (boxes in original pixels).
+        entry (dict): PPDM-style prediction entry (boxes in original pixels), optionally with "agent_prediction".
         image_id (int): COCO image id.
         verb_file_to_contiguous (dict[int, int]): metadata verb id map.
         verb_mapping (list[tuple[str, str]]): from :func:`vcoco_verb_mapping`.
@@ -71,27 +81,45 @@ def vcoco_detections_from_entry(entry, image_id, verb_file_to_contiguous, verb_m
         list[dict]: one dict per subject, keys "image_id", "person_box", "<action>_agent", "<action>_<role>".
 
     Raises:
-        ValueError: naming the image and record for an index outside ``predictions`` or an unknown verb id.
+        ValueError: naming the image and record for an index outside ``predictions``, an unknown verb or action id,
+            a malformed agent record or a non-finite score.
     """
+    name = entry.get("file_name")
     preds = entry.get("predictions", [])
+    agents = entry.get("agent_prediction")
     people = OrderedDict()
     for k, h in enumerate(entry.get("hoi_prediction", [])):
         s, o, vid = int(h["subject_id"]), int(h["object_id"]), int(h["category_id"])
         if not (0 <= s < len(preds) and 0 <= o < len(preds)):
-            raise ValueError(f"image {entry.get('file_name')}: hoi_prediction[{k}] points outside predictions")
+            raise ValueError(f"image {name}: hoi_prediction[{k}] points outside predictions")
         if vid not in verb_file_to_contiguous:
-            raise ValueError(f"image {entry.get('file_name')}: hoi_prediction[{k}] has unknown verb id {vid}")
+            raise ValueError(f"image {name}: hoi_prediction[{k}] has unknown verb id {vid}")
         action, role = verb_mapping[verb_file_to_contiguous[vid]]
         score = float(h["score"])
         det = people.setdefault(s, _empty_detection(image_id, preds[s]["bbox"], actions, roles))
         key = f"{action}_agent"
-        if np.isnan(det[key]) or score > det[key]:
+        if agents is None and (np.isnan(det[key]) or score > det[key]):
             det[key] = score
         if role != "agent":
             key = f"{action}_{role}"
             if np.isnan(det[key][4]) or score > det[key][4]:
                 box = [0.0] * 4 if o == s else [float(v) for v in preds[o]["bbox"]]
                 det[key] = box + [score]
+    for k, a in enumerate(agents or []):
+        if not isinstance(a, dict) or set(a) != {"subject_id", "category_id", "score"}:
+            raise ValueError(f"image {name}: agent_prediction[{k}] is not {{subject_id, category_id, score}}: {a!r}")
+        s, aid, score = a["subject_id"], a["category_id"], a["score"]
+        if not (isinstance(s, int) and 0 <= s < len(preds)):
+            raise ValueError(f"image {name}: agent_prediction[{k}] subject_id {s!r} outside predictions")
+        if not (isinstance(aid, int) and 0 <= aid < len(actions)):
+            raise ValueError(f"image {name}: agent_prediction[{k}] category_id {aid!r} is not an action index "
+                             f"0..{len(actions) - 1}")
+        if not isinstance(score, (int, float)) or not np.isfinite(score):
+            raise ValueError(f"image {name}: agent_prediction[{k}] score {score!r} is not a finite number")
+        det = people.setdefault(s, _empty_detection(image_id, preds[s]["bbox"], actions, roles))
+        key = f"{actions[aid]}_agent"
+        if np.isnan(det[key]) or score > det[key]:
+            det[key] = float(score)
     return list(people.values())
 
 
@@ -106,7 +134,10 @@ def _empty_detection(image_id, person_box, actions, roles):
 class VCOCOEvaluator(DatasetEvaluator):
     """V-COCO AP_agent, AP_role Scenario 1 and Scenario 2 (percent), official protocol (vcoco_protocol.py)."""
 
-    def __init__(self, dataset_name=None, output_dir=None, *, distributed=True, metadata=None, ground_truth=None):
+    extra_entry_keys = ("agent_prediction",)
+
+    def __init__(self, dataset_name=None, output_dir=None, *, distributed=True, metadata=None, ground_truth=None,
+                 allow_missing_images=False):
         """
         Args:
             dataset_name (str, optional): registered V-COCO dataset; its metadata names ``vcoco_ann_file``,
@@ -115,6 +146,8 @@ class VCOCOEvaluator(DatasetEvaluator):
             distributed (bool): gather predictions to the main process.
             metadata (object, optional): replaces the catalog's metadata.
             ground_truth (VCOCOGroundTruth, optional): replaces loading the official files.
+            allow_missing_images (bool): score images of the split without a prediction entry as images without
+                detections (default: refuse, naming how many and the first few).
 
         Raises:
             ValueError: when metadata keys are missing or a verb name does not map to an action/role.
@@ -126,6 +159,7 @@ class VCOCOEvaluator(DatasetEvaluator):
         self._metadata = metadata
         self._output_dir = output_dir
         self._distributed = distributed
+        self._allow_missing_images = allow_missing_images
         if ground_truth is None:
             files = [getattr(metadata, k, None) for k in ("vcoco_ann_file", "coco_annotation_file", "vcoco_ids_file")]
             if None in files:
@@ -135,6 +169,7 @@ class VCOCOEvaluator(DatasetEvaluator):
         self._gt = ground_truth
         self._verb_mapping = vcoco_verb_mapping(metadata.verb_classes, ground_truth.actions, ground_truth.roles)
         self._verb_from_file = {int(k): int(v) for k, v in metadata.verb_dataset_id_to_contiguous_id.items()}
+        self._thing_from_file = {int(k): int(v) for k, v in metadata.thing_dataset_id_to_contiguous_id.items()}
         self._verb_to_file = invert_id_map(metadata.verb_dataset_id_to_contiguous_id, "verb ids")
         self._thing_to_file = invert_id_map(metadata.thing_dataset_id_to_contiguous_id, "thing ids")
         self.reset()
@@ -163,14 +198,26 @@ class VCOCOEvaluator(DatasetEvaluator):
             dict: ``{"vcoco": {"AP_agent", "AP_role_scenario_1", "AP_role_scenario_2"}}`` in percent.
 
         Raises:
-            ValueError: for an entry whose image is not in the V-COCO split.
+            ValueError: for a malformed entry (prediction_arrays.py), an entry whose image is not in the V-COCO
+                split, two entries of one image, or (unless ``allow_missing_images``) images without an entry.
         """
-        known = {e["id"] for e in self._gt.images}
-        detections = []
-        for entry in entries:
+        # the same checks as for HICO-DET: keys, boxes, ids, indices, scores, one entry per image of the split
+        decode_prediction_entries(entries, self._thing_from_file, self._verb_from_file, source, self.extra_entry_keys)
+        position = {e["id"]: k for k, e in enumerate(self._gt.images)}
+        names, image_ids = [], []
+        for k, entry in enumerate(entries):
             image_id = entry.get("image_id", self._gt.file_to_image_id.get(os.path.basename(entry["file_name"])))
-            if image_id is None or int(image_id) not in known:
-                raise ValueError(f"{source}: image {entry['file_name']} is not in the V-COCO ground truth")
+            if image_id is None or int(image_id) not in position:
+                raise ValueError(f"{source}: entry {k}: image {entry['file_name']} is not in the V-COCO ground truth")
+            image_ids.append(int(image_id))
+            names.append(self._gt.images[position[int(image_id)]]["file_name"] or str(image_id))
+        image_index = {e["file_name"] or str(e["id"]): k for k, e in enumerate(self._gt.images)}
+        _, missing = image_positions(names, image_index, source, self._allow_missing_images)
+        if missing:
+            logger.warning("%s: %d image(s) of the V-COCO split have no prediction entry (e.g. %s); scored as images "
+                           "without detections", source, len(missing), missing[0])
+        detections = []
+        for entry, image_id in zip(entries, image_ids):
             detections += vcoco_detections_from_entry(entry, image_id, self._verb_from_file, self._verb_mapping,
                                                       self._gt.actions, self._gt.roles)
         agent_ap, agent_map = vcoco_agent_eval(self._gt, detections)

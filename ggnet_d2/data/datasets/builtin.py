@@ -27,7 +27,8 @@ from .hico_det import hico_official_correspondence, hico_official_hoi_classes, h
 from .hoi_json import parse_dataset_id, rare_split
 from .register_hoi import register_hoi_json
 
-__all__ = ["register_all_builtin_hoi", "count_hoi_pairs", "load_correspondence", "hoiw_metadata"]
+__all__ = ["register_all_builtin_hoi", "count_hoi_pairs", "load_correspondence", "load_vcoco_correspondence",
+           "hoiw_metadata"]
 
 _HICO = {
     "hico_det_train": ("hico_20160224_det/annotations/trainval_hico.json", "hico_20160224_det/images/train2015"),
@@ -77,27 +78,47 @@ def load_correspondence(npy_file, num_verbs, num_classes):
     raise ValueError(f"{npy_file}: correspondence of shape {m.shape}, expected ({num_verbs}, {num_classes})")
 
 
-def _resolver(static, corre_file, train_json, order, default_valid=None, fixed_rare=None):
+def load_vcoco_correspondence(npy_file, num_verbs, num_classes):
+    """V-COCO's ``corre_vcoco.npy`` as bool (29, C) over PPDM's 29 verb ids: PPDM's file covers its 25 trained
+    action-roles (``VCOCO_PPDM_VERB_IDS``, in that order); the 4 agent-only actions pair the person with itself.
+
+    Raises:
+        ValueError: naming the file when its shape is neither (29 or 25, C) nor its transpose.
+    """
+    trained = len(VCOCO_PPDM_VERB_IDS)
+    if np.load(npy_file).size != trained * num_classes:
+        return load_correspondence(npy_file, num_verbs, num_classes)
+    part = load_correspondence(npy_file, trained, num_classes)
+    valid = np.zeros((num_verbs, num_classes), dtype=bool)
+    valid[list(VCOCO_PPDM_VERB_IDS)] = part
+    agent_only = sorted(set(VCOCO_PPDM_VERB_NAMES) - set(VCOCO_PPDM_VERB_IDS))
+    valid[agent_only, 0] = True
+    return valid
+
+
+def _resolver(static, corre_file, train_json, order, default_valid=None, fixed_rare=None, load=None):
     """Lazy metadata of a built-in: correspondence from ``corre_file`` (else ``default_valid()``, else the training
     pairs), triplet list ``order(valid)``, rare = ``fixed_rare`` (HICO-DET's official split) or < 10 instances in
     ``train_json``. Without the training file, a split with a fixed rare list and a correspondence resolves all the
     same (scoring needs only the test annotations); otherwise there is no rare split (keys None)."""
+    load = load or load_correspondence
+
     def resolve():
         V, C = len(static["verb_classes"]), len(static["thing_classes"])
         if fixed_rare is not None and (os.path.isfile(corre_file) or default_valid is not None):
-            valid = load_correspondence(corre_file, V, C) if os.path.isfile(corre_file) else default_valid()
+            valid = load(corre_file, V, C) if os.path.isfile(corre_file) else default_valid()
             hoi_classes = order(valid)
             rare = sorted(int(i) for i in fixed_rare)
             return {"valid_verb_object": valid, "hoi_classes": hoi_classes, "rare_hoi_ids": rare,
                     "non_rare_hoi_ids": sorted(set(range(len(hoi_classes))) - set(rare))}
         if not os.path.isfile(train_json) and os.path.isfile(corre_file):
-            valid = load_correspondence(corre_file, V, C)
+            valid = load(corre_file, V, C)
             return {"valid_verb_object": valid, "hoi_classes": order(valid), "rare_hoi_ids": None,
                     "non_rare_hoi_ids": None}
         counts = count_hoi_pairs(train_json, static["thing_dataset_id_to_contiguous_id"],
                                  static["verb_dataset_id_to_contiguous_id"])
         if os.path.isfile(corre_file):
-            valid = load_correspondence(corre_file, V, C)
+            valid = load(corre_file, V, C)
         elif default_valid is not None:
             valid = default_valid()
         else:
@@ -131,8 +152,9 @@ def hoiw_metadata():
 
 
 def register_all_builtin_hoi(root=None, prefix=""):
-    """Register hico_det_train, hico_det_test, vcoco_trainval, vcoco_test and hoiw_demo under ``root`` without reading
-    anything.
+    """Register hico_det_train, hico_det_test, vcoco_trainval, vcoco_test (all 26 actions: 29 verbs),
+    vcoco_trainval_ppdm25, vcoco_test_ppdm25 (PPDM's 25 trained verbs, for the authors' released models) and hoiw_demo
+    under ``root`` without reading anything.
 
     Args:
         root (str | None): default ``$DETECTRON2_DATASETS`` or "datasets".
@@ -152,11 +174,11 @@ def register_all_builtin_hoi(root=None, prefix=""):
 
     vcoco_static = {
         "thing_classes": list(HICO_OBJECTS_COCO_ORDER),
-        "verb_classes": [VCOCO_PPDM_VERB_NAMES[i] for i in VCOCO_PPDM_VERB_IDS],
+        # all 26 actions: the 25 action-roles and the 4 agent-only actions (verb = PPDM's id; vcoco_evaluation.py)
+        "verb_classes": [VCOCO_PPDM_VERB_NAMES[i] for i in sorted(VCOCO_PPDM_VERB_NAMES)],
         "person_class_id": 0,
         "thing_dataset_id_to_contiguous_id": {d: i for i, d in enumerate(COCO_THING_DATASET_IDS)},
-        "verb_dataset_id_to_contiguous_id": {d: i for i, d in enumerate(VCOCO_PPDM_VERB_IDS)},
-        "ignored_verb_dataset_ids": sorted(set(VCOCO_PPDM_VERB_NAMES) - set(VCOCO_PPDM_VERB_IDS)),
+        "verb_dataset_id_to_contiguous_id": {d: d for d in sorted(VCOCO_PPDM_VERB_NAMES)},
         "evaluator_type": "vcoco",
         "vcoco_ann_file": os.path.join(root, "v-coco/data/vcoco/vcoco_test.json"),
         "vcoco_ids_file": os.path.join(root, "v-coco/data/splits/vcoco_test.ids"),
@@ -164,9 +186,15 @@ def register_all_builtin_hoi(root=None, prefix=""):
     }
     vcoco_train = os.path.join(root, _VCOCO["vcoco_trainval"][0])
     vcoco_corre = os.path.join(root, "v-coco/annotations/corre_vcoco.npy")
+    # PPDM's / GGNet's 25 trained action-roles (agent-only actions ignored): the verb space of their released models
+    ppdm25 = dict(vcoco_static, verb_classes=[VCOCO_PPDM_VERB_NAMES[i] for i in VCOCO_PPDM_VERB_IDS],
+                  verb_dataset_id_to_contiguous_id={d: i for i, d in enumerate(VCOCO_PPDM_VERB_IDS)},
+                  ignored_verb_dataset_ids=sorted(set(VCOCO_PPDM_VERB_NAMES) - set(VCOCO_PPDM_VERB_IDS)))
     for name, (json_file, image_root) in _VCOCO.items():
-        register_hoi_json(prefix + name, os.path.join(root, json_file), os.path.join(root, image_root),
-                          dict(vcoco_static),
-                          resolve=_resolver(vcoco_static, vcoco_corre, vcoco_train, _object_then_verb))
+        for suffix, static, load in (("", vcoco_static, load_vcoco_correspondence),
+                                     ("_ppdm25", ppdm25, load_correspondence)):
+            register_hoi_json(prefix + name + suffix, os.path.join(root, json_file), os.path.join(root, image_root),
+                              dict(static), resolve=_resolver(static, vcoco_corre, vcoco_train, _object_then_verb,
+                                                              load=load))
     register_hoi_json(prefix + "hoiw_demo", os.path.join(root, "hoiw_demo", "annotations.json"),
                       os.path.join(root, "hoiw_demo", "images"), hoiw_metadata())

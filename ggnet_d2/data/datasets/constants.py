@@ -4,8 +4,9 @@
   (underscores), listed here in COCO's order so that contiguous id 0 is "person"; 117 verbs in HICO-DET's official
   (alphabetical) order, whose 1-based position is the verb id of the PPDM/GGNet JSON files.
 - COCO's 91-id space: the object ids of the PPDM/GGNet HICO-DET and V-COCO JSON files (80 used).
-- V-COCO (Gupta & Malik 2015) as released by the PPDM authors: action-role verbs with PPDM's ids; PPDM trains and
-  evaluates the 25 ids of ``VCOCO_PPDM_VERB_IDS`` (agent-only actions excluded).
+- V-COCO (Gupta & Malik 2015): its 26 actions with their roles (``VCOCO_ACTIONS``), and the action-role verbs with
+  the PPDM authors' ids (29: 25 action-roles and the 4 agent-only actions); PPDM trains and evaluates the 25 ids of
+  ``VCOCO_PPDM_VERB_IDS`` (agent-only actions excluded), the built-in V-COCO datasets all 29.
 - HICO-DET's 600 HOI class names (``HICO_HOI_LIST``) in the order of its official ``list_action``, and its fixed
   rare split (``HICO_RARE_HOI_IDS``); other datasets' rare splits are counted from their training data.
 """
@@ -50,6 +51,18 @@ VCOCO_PPDM_VERB_NAMES = {
     23: "point_instr", 24: "read_obj", 25: "hold_obj", 26: "skateboard_instr", 27: "stand", 28: "catch_obj",
 }
 VCOCO_PPDM_VERB_IDS = (0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 23, 24, 25, 26, 28)
+
+# V-COCO's 26 actions and their roles besides "agent", in the order of the official vcoco_*.json files
+# (s-gupta/v-coco, V-COCO.ipynb "Action classes and roles in V-COCO"); the position is the action id of the
+# "agent_prediction" records of a prediction file (docs/interfaces.md). Four are agent-only.
+VCOCO_ACTIONS = (
+    ("hold", ("obj",)), ("stand", ()), ("sit", ("instr",)), ("ride", ("instr",)), ("walk", ()), ("look", ("obj",)),
+    ("hit", ("instr", "obj")), ("eat", ("obj", "instr")), ("jump", ("instr",)), ("lay", ("instr",)),
+    ("talk_on_phone", ("instr",)), ("carry", ("obj",)), ("throw", ("obj",)), ("catch", ("obj",)),
+    ("cut", ("instr", "obj")), ("run", ()), ("work_on_computer", ("instr",)), ("ski", ("instr",)),
+    ("surf", ("instr",)), ("skateboard", ("instr",)), ("smile", ()), ("drink", ("instr",)), ("kick", ("obj",)),
+    ("point", ("instr",)), ("read", ("obj",)), ("snowboard", ("instr",)),
+)
 
 HOIW_OBJECTS = ("person", "cellphone", "cigarette", "drink", "food", "bike", "motorbike", "horse", "ball",
                 "computer", "document")
