@@ -9,6 +9,7 @@ import argparse
 import torch
 from detectron2.config import get_cfg
 from detectron2.modeling import build_model
+from detectron2.utils.logger import setup_logger
 
 from ggnet_d2 import add_ggnet_config
 from ggnet_d2.modeling.checkpoint import convert_reference_state_dict
@@ -21,6 +22,8 @@ def main():
     parser.add_argument("--output", required=True)
     parser.add_argument("opts", nargs=argparse.REMAINDER)
     args = parser.parse_args()
+    setup_logger()
+    setup_logger(name="ggnet_d2")
     cfg = add_ggnet_config(get_cfg())
     if args.config_file:
         cfg.merge_from_file(args.config_file)

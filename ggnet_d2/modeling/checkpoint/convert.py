@@ -103,5 +103,6 @@ def convert_reference_state_dict(state_dict, target_state_dict):
             mismatch.append(f"{key} -> {new}: {tuple(value.shape)} vs {tuple(target_state_dict[new].shape)}")
         else:
             converted[new] = value
-    not_loaded = [k for k in target_state_dict if k not in converted]
+    # valid_verb_object is a dataset fact the model keeps (GGNet's buffer), never a weight of a reference checkpoint.
+    not_loaded = [k for k in target_state_dict if k not in converted and not k.endswith("valid_verb_object")]
     return converted, {"unmatched": unmatched, "shape_mismatch": mismatch, "not_loaded": not_loaded}
