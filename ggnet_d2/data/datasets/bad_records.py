@@ -63,19 +63,26 @@ class BadRecordPolicy:
 
 
 class PolicyLoader:
-    """A ``DatasetCatalog`` function: calls ``fn(policy=policy)``; :meth:`with_policy` makes a re-configured copy.
+    """A ``DatasetCatalog`` function: calls ``fn(policy=policy, log=...)``; :meth:`with_policy` makes a re-configured
+    copy.
+
+    detectron2 loads a dataset several times in one process (training loader, test loader, evaluator); ``log`` is
+    True on the first call only, so the skip summary and the verb histogram are logged once.
 
     Args:
-        fn (callable): takes the keyword ``policy`` (a :class:`BadRecordPolicy`) and returns dataset dicts.
+        fn (callable): takes the keywords ``policy`` (a :class:`BadRecordPolicy`) and ``log`` (bool) and returns
+            dataset dicts.
         policy (BadRecordPolicy | None): default ``BadRecordPolicy()``.
     """
 
     def __init__(self, fn, policy=None):
         self.fn = fn
         self.policy = policy or BadRecordPolicy()
+        self._loaded = False
 
     def __call__(self):
-        return self.fn(policy=self.policy)
+        first, self._loaded = not self._loaded, True
+        return self.fn(policy=self.policy, log=first)
 
     def with_policy(self, policy):
         return PolicyLoader(self.fn, policy)

@@ -266,7 +266,7 @@ def _load(json_file, image_root, dataset_name=None, metadata=None, policy=None, 
     return records, full, skips
 
 
-def load_hoi_json(json_file, image_root, dataset_name=None, metadata=None, policy=None):
+def load_hoi_json(json_file, image_root, dataset_name=None, metadata=None, policy=None, log=True):
     """Load a PPDM/GGNet-style HOI JSON into detectron2 dataset dicts (docs/interfaces.md).
 
     Args:
@@ -280,6 +280,7 @@ def load_hoi_json(json_file, image_root, dataset_name=None, metadata=None, polic
             from the file: sorted dataset ids -> 0..n-1; missing names are the ids as strings.
         policy (BadRecordPolicy | None): skip or error, image-file checks, box clipping (default
             ``BadRecordPolicy()``; registered datasets get ``cfg.DATASETS.HOI``'s through ``configure_hoi_datasets``).
+        log (bool): log the skip summary (warning) and the verb histogram (info).
 
     Returns:
         list[dict]: one per good image; ``image_id`` = position in the file; boxes in original pixels, XYXY_ABS.
@@ -294,7 +295,7 @@ def load_hoi_json(json_file, image_root, dataset_name=None, metadata=None, polic
             annotation or hoi index). Under "skip" such images are dropped and counted in one warning line. Under
             any policy: a file that is not valid JSON or not a JSON list (the message names the file).
     """
-    records, full, _ = _load(json_file, image_root, dataset_name, metadata, policy)
+    records, full, _ = _load(json_file, image_root, dataset_name, metadata, policy, log)
     if dataset_name is not None:
         set_missing_metadata(dataset_name, full)
     return records

@@ -17,14 +17,14 @@ METADATA_KEYS = (
 )
 
 
-def _load_registered(name, json_file, image_root, metadata, lazy_resolve, policy):
+def _load_registered(name, json_file, image_root, metadata, lazy_resolve, policy, log):
     given = dict(metadata)
     if lazy_resolve:
         # Built-ins define the correspondence and triplet order elsewhere (official HOI list, corre_*.npy).
         meta = MetadataCatalog.get(name)
         given["valid_verb_object"] = meta.valid_verb_object
         given["hoi_classes"] = meta.hoi_classes
-    return load_hoi_json(json_file, image_root, name, given, policy=policy)
+    return load_hoi_json(json_file, image_root, name, given, policy=policy, log=log)
 
 
 def register_hoi_json(name, json_file, image_root, metadata=None, resolve=None, policy=None):
