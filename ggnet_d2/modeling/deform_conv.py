@@ -12,6 +12,8 @@ import torch
 from torch import nn
 from torchvision.ops import deform_conv2d
 
+from .finite_guard import check_deform_conv_inputs
+
 __all__ = ["ModulatedDeformConv", "ModulatedDeformConvPack", "split_offset_mask"]
 
 
@@ -49,6 +51,7 @@ class ModulatedDeformConv(nn.Module):
         # DCNv2's initialisation: uniform(+-1/sqrt(fan_in)), zero bias.
         stdv = 1.0 / math.sqrt(in_channels * kh * kw)
         nn.init.uniform_(self.weight, -stdv, stdv)
+        self.register_forward_pre_hook(check_deform_conv_inputs)  # non-finite offsets crash deform_conv2d
 
     @property
     def kernel_size(self):
