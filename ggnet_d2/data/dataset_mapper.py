@@ -11,7 +11,7 @@ from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
 from .datasets.bad_records import BadRecordError
-from .targets import build_ggnet_targets
+from .targets import TRAINING_TARGET_KEYS, build_ggnet_targets
 from .transforms import build_hoi_test_augmentation, build_hoi_train_augmentation
 
 __all__ = ["HOIDatasetMapper"]
@@ -134,7 +134,8 @@ class HOIDatasetMapper:
         raise BadRecordError(message)
 
     def targets_for(self, dataset_dict, transforms, image_size):
-        """Targets (dict of tensors) of one dataset dict after ``transforms``; ``image_size`` = (H, W) input pixels."""
+        """Targets (dict of tensors, the keys of ``TRAINING_TARGET_KEYS``) of one dataset dict after ``transforms``;
+        ``image_size`` = (H, W) input pixels."""
         anns = dataset_dict.get("annotations", [])
         boxes = np.array([a["bbox"] for a in anns], dtype=np.float32).reshape(-1, 4)
         if len(boxes):
@@ -145,4 +146,4 @@ class HOIDatasetMapper:
         t = build_ggnet_targets(boxes / s, classes, hois, self.num_classes, self.num_verbs,
                                 (image_size[0] // s, image_size[1] // s), self.valid_verb_object,
                                 self.max_objects, self.max_hois, self.min_overlap, self.hna_radius)
-        return {k: torch.from_numpy(v) for k, v in t.items()}
+        return {k: torch.from_numpy(t[k]) for k in TRAINING_TARGET_KEYS}

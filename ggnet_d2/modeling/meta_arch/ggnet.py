@@ -11,6 +11,8 @@ from detectron2.config import configurable
 from detectron2.modeling import META_ARCH_REGISTRY, build_backbone
 from detectron2.structures import Boxes, ImageList, Instances
 
+from ggnet_d2.data.targets import TRAINING_TARGET_KEYS
+
 from ..heads import HOIHeads
 from ..losses import apm_l1_loss, focal_loss, hna_focal_loss, masked_l1_loss
 from ..postprocess import decode_hoi
@@ -20,8 +22,7 @@ __all__ = ["GGNet"]
 
 logger = logging.getLogger(__name__)
 
-_TARGET_KEYS = ("obj_heatmap", "obj_wh", "obj_offset", "obj_index", "obj_mask", "hna_map", "interaction_index",
-                "apm_subject_offset", "apm_object_offset", "apm_mask")
+_TARGET_KEYS = TRAINING_TARGET_KEYS
 
 
 @META_ARCH_REGISTRY.register()
