@@ -17,7 +17,8 @@ from .datasets.synthetic_hoi import register_synthetic_hoi
 from .transforms import build_hoi_test_augmentation, build_hoi_train_augmentation
 
 __all__ = [
-    "BadRecordError", "BadRecordPolicy", "configure_hoi_datasets", "load_hico_det_instances", "load_hoi_json", "register_hoi_json",
+    "BadRecordError", "BadRecordPolicy", "configure_hoi_datasets", "load_hico_det_instances", "load_hoi_json",
+    "register_hoi_json",
     "HOIDatasetMapper", "build_hoi_test_augmentation", "build_hoi_train_augmentation",
 ]
 

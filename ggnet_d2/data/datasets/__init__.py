@@ -7,7 +7,7 @@ from .hoi_json import load_hoi_json
 from .register_hoi import register_hoi_json
 
 __all__ = [
-    "BadRecordError", "BadRecordPolicy", "configure_hoi_datasets",
-    "register_all_builtin_hoi", "register_custom_hoi_datasets", "hico_official_hoi_classes", "load_hico_det_instances", "load_hoi_json",
+    "BadRecordError", "BadRecordPolicy", "configure_hoi_datasets", "register_all_builtin_hoi",
+    "register_custom_hoi_datasets", "hico_official_hoi_classes", "load_hico_det_instances", "load_hoi_json",
     "register_hoi_json",
 ]
