@@ -1,6 +1,7 @@
-# The two set-up commands of the README. Both install into ./.venv (or the active virtual environment) first.
+# The two set-up commands of the README. Both install first: into the active virtual or conda environment, else into
+# ./.venv (tools/setup_env.sh says which).
 SHELL := /bin/bash
-PYTHON = $(if $(VIRTUAL_ENV),$(VIRTUAL_ENV)/bin/python,.venv/bin/python)
+PYTHON = $(shell bash tools/setup_env.sh --print-python)
 
 .PHONY: install quickstart test
 

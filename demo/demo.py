@@ -20,29 +20,22 @@ import time
 from pathlib import Path
 
 import cv2
-import torch
 import tqdm
-from detectron2.config import get_cfg
 from detectron2.data.detection_utils import read_image
 from detectron2.utils.logger import setup_logger
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from predictor import VisualizationDemo  # noqa: E402
 
-from ggnet_d2 import add_ggnet_config  # noqa: E402
+from ggnet_d2.engine import setup_cfg as setup_ggnet_cfg  # noqa: E402
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
 def setup_cfg(args):
-    """Config from ``--config-file`` and ``--opts``; CPU when CUDA is absent (the config's default is "cuda")."""
-    cfg = add_ggnet_config(get_cfg())
-    cfg.merge_from_file(args.config_file)
-    cfg.merge_from_list(args.opts)
-    if cfg.MODEL.DEVICE.startswith("cuda") and not torch.cuda.is_available():
-        cfg.MODEL.DEVICE = "cpu"
-    cfg.freeze()
-    return cfg
+    """Config from ``--config-file`` and ``--opts`` (``ggnet_d2.engine.setup_cfg``: CPU when CUDA is absent, the
+    config's own datasets registered)."""
+    return setup_ggnet_cfg(args.config_file, args.opts)
 
 
 def get_parser():
@@ -88,8 +81,19 @@ def _output_paths(output, path, several):
 
 
 def run_images(demo, paths, output, logger):
+    """Run the demo on each image; an image that cannot be read is skipped with a warning naming it.
+
+    Returns:
+        list[str]: the skipped paths.
+    """
+    skipped = []
     for path in tqdm.tqdm(paths, disable=output is None, desc="images"):
-        img = read_image(path, format="BGR")
+        try:
+            img = read_image(path, format="BGR")
+        except (OSError, ValueError, SyntaxError) as e:  # PIL: unreadable, truncated or not an image
+            logger.warning(f"{path}: skipped, the image cannot be read ({type(e).__name__}: {e})")
+            skipped.append(path)
+            continue
         start = time.time()
         _, vis, triplets = demo.run_on_image(img, file_name=path)
         logger.info(f"{path}: {len(triplets)} HOI triplets in {time.time() - start:.2f}s")
@@ -101,6 +105,9 @@ def run_images(demo, paths, output, logger):
         img_out.parent.mkdir(parents=True, exist_ok=True)
         vis.save(str(img_out))
         json_out.write_text(json.dumps(record, indent=1))
+    if skipped:
+        logger.warning(f"skipped {len(skipped)} of {len(paths)} input images that cannot be read: {skipped}")
+    return skipped
 
 
 def run_video(demo, video_path, output):
@@ -136,6 +143,7 @@ def main(argv=None):
     """Entry point; ``argv`` as for argparse (None: ``sys.argv[1:]``)."""
     args = get_parser().parse_args(argv)
     setup_logger(name="fvcore")
+    setup_logger(name="ggnet_d2")
     logger = setup_logger()
     logger.info("Arguments: " + str(args))
     if bool(args.input) == bool(args.video_input):

@@ -98,6 +98,17 @@ def add_ggnet_config(cfg):
     _C.DATASETS.HOI.BAD_RECORD_POLICY = "skip"  # "skip": count, log and drop bad records; "error": raise
     _C.DATASETS.HOI.CHECK_IMAGE_FILES = True  # missing image files are bad records
 
+    # Issue 12: usable with only a checkpoint or only one's own data; bad input.
+    # (name, json_file, image_root) of one's own PPDM/GGNet-style HOI JSON datasets, registered by setup_cfg in every
+    # process (register_hoi_json; the annotation layout PPDM reads in src/lib/datasets/hico.py).
+    _C.DATASETS.HOI.CUSTOM = []
+    # Boxes crossing the image border by at most this many original pixels are clipped to it instead of dropping the
+    # image (PPDM clips every box to the map in src/lib/datasets/hico.py __getitem__; 0 = clip nothing).
+    _C.DATASETS.HOI.BOX_CLIP_TOLERANCE = 2.0
+    # Correspondence (Sec. 3.4, Eq. 8: objects matched only for the verbs they admit) as [verb, object] contiguous
+    # pairs, for a model whose dataset metadata does not give it; empty = from the metadata, else the checkpoint.
+    _C.MODEL.GGNET.VALID_VERB_OBJECT = []
+
     # Optimization, Sec. 4.2: Adam, batch 23, LR 1.5e-4 (HICO-DET), 120 epochs, LR x0.1 at epoch 90.
     # HICO-DET train has 38,118 images: 38,118 / 23 = 1,657.3 iterations per epoch, so 120 epochs = 198,887
     # iterations and epoch 90 = 149,165.

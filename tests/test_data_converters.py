@@ -69,13 +69,10 @@ def test_convert_hico_det_mat(tmp_path):
     assert corre.shape == (117, 80) and corre.sum() == 3
     assert corre[hold - 1, HICO_OBJECTS_COCO_ORDER.index("cup")]
     # the output loads with the built-in HICO-DET metadata, image sizes from the file
-    from ggnet_d2.data.datasets.bad_records import set_bad_record_policy
+    from ggnet_d2.data import BadRecordPolicy
     from ggnet_d2.data.datasets.hico_det import hico_ppdm_static_metadata
-    set_bad_record_policy("skip", False)
-    try:
-        d = load_hoi_json(str(out / "trainval_hico.json"), str(tmp_path), metadata=hico_ppdm_static_metadata())
-    finally:
-        set_bad_record_policy("skip", True)
+    d = load_hoi_json(str(out / "trainval_hico.json"), str(tmp_path), metadata=hico_ppdm_static_metadata(),
+                      policy=BadRecordPolicy("skip", check_image_files=False))
     assert len(d) == 1 and [h["verb_id"] for h in d[0]["hoi_annotations"]] == [ride - 1, ride - 1, hold - 1]
 
 

@@ -9,15 +9,10 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.structures import BoxMode
 from PIL import Image
 
-from ggnet_d2.data import BadRecordError, load_hoi_json, register_hoi_json
-from ggnet_d2.data.datasets.bad_records import set_bad_record_policy
+from ggnet_d2.data import BadRecordError, BadRecordPolicy, load_hoi_json, register_hoi_json
 
-
-@pytest.fixture(autouse=True)
-def _default_policy():
-    set_bad_record_policy("skip", True)
-    yield
-    set_bad_record_policy("skip", True)
+ERROR = BadRecordPolicy("error", box_clip_tolerance=0.0)
+SKIP = BadRecordPolicy("skip", box_clip_tolerance=0.0)
 
 
 def _good_records():
@@ -84,9 +79,8 @@ def test_bad_record_error_names_file_and_record(tmp_path, reason, corrupt, messa
     records = _good_records()
     corrupt(records)
     path = _write(tmp_path, records)
-    set_bad_record_policy("error", True)
     with pytest.raises(BadRecordError, match=message) as info:
-        load_hoi_json(path, str(tmp_path), metadata=META)
+        load_hoi_json(path, str(tmp_path), metadata=META, policy=ERROR)
     assert path in str(info.value)
 
 
@@ -96,7 +90,7 @@ def test_bad_record_skip_counted_in_one_line(tmp_path, caplog, reason, corrupt, 
     corrupt(records)
     path = _write(tmp_path, records)
     with caplog.at_level(logging.WARNING, logger="ggnet_d2.data.datasets.bad_records"):
-        dicts = load_hoi_json(path, str(tmp_path), dataset_name=None, metadata=META)
+        dicts = load_hoi_json(path, str(tmp_path), dataset_name=None, metadata=META, policy=SKIP)
     assert len(dicts) == 1
     lines = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
     assert len(lines) == 1 and f"skipped 1 of 2 images with bad records ({reason}: 1)" in lines[0]
@@ -107,21 +101,27 @@ def test_missing_image_not_checked_when_disabled(tmp_path):
     records[0]["height"], records[0]["width"] = 30, 40
     records[0]["file_name"] = "gone.png"
     path = _write(tmp_path, records)
-    set_bad_record_policy("skip", False)
-    assert len(load_hoi_json(path, str(tmp_path), metadata=META)) == 2
+    assert len(load_hoi_json(path, str(tmp_path), metadata=META, policy=SKIP.with_(check_image_files=False))) == 2
 
 
-def test_configure_hoi_datasets_reads_cfg():
+def test_configure_hoi_datasets_passes_cfg_policy_to_registered_loaders(tmp_path):
     from detectron2.config import get_cfg
 
     from ggnet_d2 import add_ggnet_config
     from ggnet_d2.data import configure_hoi_datasets
-    from ggnet_d2.data.datasets.bad_records import get_bad_record_policy
+    from ggnet_d2.data.datasets.bad_records import registered_policy
+    records = _good_records()
+    records[1]["annotations"][1]["bbox"] = [4, 2, 4, 9]  # degenerate
+    name = f"test_hoi_{uuid.uuid4().hex[:8]}"
+    register_hoi_json(name, _write(tmp_path, records), str(tmp_path))
+    assert len(DatasetCatalog.get(name)) == 1  # registered with the default policy: skip
     cfg = add_ggnet_config(get_cfg())
     cfg.DATASETS.HOI.BAD_RECORD_POLICY = "error"
     cfg.DATASETS.HOI.CHECK_IMAGE_FILES = False
-    configure_hoi_datasets(cfg)
-    assert get_bad_record_policy() == ("error", False)
+    assert configure_hoi_datasets(cfg, [name]) == BadRecordPolicy("error", False, 2.0)
+    assert registered_policy(name) == BadRecordPolicy("error", False, 2.0)
+    with pytest.raises(BadRecordError, match=r"image #1 \(b.png\) annotation #1: degenerate box"):
+        DatasetCatalog.get(name)
     cfg.DATASETS.HOI.BAD_RECORD_POLICY = "ignore"
     with pytest.raises(ValueError, match="BAD_RECORD_POLICY"):
         configure_hoi_datasets(cfg)

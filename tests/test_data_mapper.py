@@ -10,6 +10,7 @@ from PIL import Image
 
 from ggnet_d2 import add_ggnet_config
 from ggnet_d2.data import HOIDatasetMapper, build_hoi_test_augmentation, build_hoi_train_augmentation
+from ggnet_d2.data.targets import TRAINING_TARGET_KEYS
 from ggnet_d2.data.transforms import RandomCenterAffine, ResizeLongestEdge
 
 
@@ -40,7 +41,8 @@ def test_flip_gives_mirrored_targets(tmp_path):
     a, b = plain(rec), flip(rec)
     assert torch.equal(b["image"], a["image"].flip(-1))
     ta, tb = a["ggnet_targets"], b["ggnet_targets"]
-    for key in ("obj_heatmap", "interaction_heatmap", "hna_map"):
+    assert set(ta) == set(TRAINING_TARGET_KEYS)  # nothing the losses do not read
+    for key in ("obj_heatmap", "hna_map"):
         assert torch.equal(tb[key], ta[key].flip(-1)), key
     assert ta["hna_map"].min() == -1.0  # verbs 0, 2, 3 are hard negatives
     Wo = 16

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from detectron2.config import get_cfg
 from detectron2.data import DatasetCatalog
+from detectron2.utils.logger import setup_logger
 
 from ggnet_d2 import add_ggnet_config
 from ggnet_d2.data import HOIDatasetMapper, register_hoi_json
@@ -29,6 +30,7 @@ def main(argv=None):
     p.add_argument("--passes", type=int, default=2, help="passes over the images (after one warm-up image)")
     p.add_argument("--size", type=int, default=512, help="INPUT.GGNET.INPUT_SIZE")
     args = p.parse_args(argv)
+    setup_logger(name="ggnet_d2")
     torch.set_num_threads(1)
     try:
         import cv2

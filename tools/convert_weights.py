@@ -16,6 +16,7 @@ import sys
 import torch
 from detectron2.config import get_cfg
 from detectron2.modeling import build_model
+from detectron2.utils.logger import setup_logger
 
 import ggnet_d2  # noqa: F401  registers GGNet and its backbones
 from ggnet_d2 import add_ggnet_config
@@ -51,6 +52,8 @@ def main(argv=None):
                         help="write the checkpoint even when the conversion is incomplete")
     parser.add_argument("opts", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    setup_logger()
+    setup_logger(name="ggnet_d2")
     cfg = add_ggnet_config(get_cfg())
     if args.config_file:
         cfg.merge_from_file(args.config_file)

@@ -5,14 +5,17 @@ detectron2 has no PyPI release. This script:
 
 1. does nothing when an official detectron2 >= 0.6 is already importable (the user's own build wins);
 2. otherwise downloads the PyPI sdist ``pb1-detectron2==0.6`` (the Python sources of detectron2's v0.6 tag,
-   without the C++/CUDA sources), verifies its sha256, and installs it with the C++ extension build switched off.
+   without the C++/CUDA sources) with ``pip download`` -- so the user's pip index, proxy and certificate settings
+   apply --, verifies its sha256, and installs it with the C++ extension build switched off.
 
 Because the compiled extension ``detectron2._C`` cannot be built from that sdist, a pure-Python stand-in module is
 installed in its place: importing ``detectron2.layers`` works, and any *call* into a compiled op (rotated boxes, the
 v0.6 DeformConv, the fast COCO evaluator) raises :class:`detectron2._C.CompiledOpsMissingError` naming the op.
 ggnet_d2 itself uses ``torchvision.ops`` only.
 
-The v0.6 sources also need ``Pillow<10`` (they use ``Image.LINEAR``); the pin is added to the install.
+The v0.6 sources use ``Image.LINEAR``, an alias of ``Image.BILINEAR`` that Pillow 10 removed; the extracted sources
+are patched to ``Image.BILINEAR`` (the same filter), so any Pillow works -- Pillow 9.5, the last with the alias, has
+no wheels for Python 3.12 and 3.13.
 
 Usage: ``python tools/install_detectron2.py [--force]``. Environment: ``GGNET_D2_DETECTRON2_SDIST`` may point to a
 local copy of the sdist (checked against the same sha256).
@@ -26,13 +29,8 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import urllib.request
 
-SDIST_NAME = "pb1-detectron2-0.6.tar.gz"
-SDIST_URL = (
-    "https://files.pythonhosted.org/packages/60/26/48f5bbb7ee492696a21da23303daeecdfe3942c498a70d34108acf63b2bd/"
-    + SDIST_NAME
-)
+SDIST_REQUIREMENT = "pb1-detectron2==0.6"
 SDIST_SHA256 = "5d2e9e51e523ec72f6a31cca04b0a515492e9514b773a3d134cedc0677170b29"
 OFFLINE_MARKER = "GGNET_D2_OFFLINE_V06_BUILD"
 
@@ -41,7 +39,7 @@ C_STUB = '''"""Stand-in for detectron2's compiled extension, written by ggnet_d2
 This detectron2 was built from the ``pb1-detectron2==0.6`` sdist, which carries no C++/CUDA sources, so the compiled
 ops do not exist. Attribute access to any op raises CompiledOpsMissingError naming it.
 """
-GGNET_D2_OFFLINE_V06_BUILD = True
+GGNET_D2_OFFLINE_V06_BUILD = 2  # 2: Image.LINEAR patched to Image.BILINEAR, no Pillow pin
 
 
 class CompiledOpsMissingError(AttributeError):
@@ -100,31 +98,61 @@ def version_at_least(version, minimum=(0, 6)):
 
 
 def fetch_sdist(dest_dir):
-    local = os.environ.get("GGNET_D2_DETECTRON2_SDIST")
-    path = local or os.path.join(dest_dir, SDIST_NAME)
-    if not local:
-        print(f"[install_detectron2] downloading {SDIST_URL}")
-        urllib.request.urlretrieve(SDIST_URL, path)
+    """Path of the verified sdist: ``$GGNET_D2_DETECTRON2_SDIST``, else ``pip download`` into ``dest_dir``."""
+    path = os.environ.get("GGNET_D2_DETECTRON2_SDIST")
+    if not path:
+        print(f"[install_detectron2] pip download {SDIST_REQUIREMENT} (source distribution)")
+        # No build isolation: pip reads the sdist's metadata by running its setup.py, which imports torch.
+        subprocess.check_call([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                               "--no-build-isolation", "--disable-pip-version-check", SDIST_REQUIREMENT,
+                               "-d", dest_dir])
+        found = [f for f in os.listdir(dest_dir) if f.endswith(".tar.gz")]
+        if len(found) != 1:
+            raise SystemExit(f"[install_detectron2] pip download left {found} in {dest_dir}, expected one sdist")
+        path = os.path.join(dest_dir, found[0])
     digest = hashlib.sha256(open(path, "rb").read()).hexdigest()
     if digest != SDIST_SHA256:
         raise SystemExit(f"[install_detectron2] sha256 mismatch for {path}: got {digest}, expected {SDIST_SHA256}")
     return path
 
 
+def patch_pillow_linear(src):
+    """Replace ``Image.LINEAR`` (removed in Pillow 10; it was ``Image.BILINEAR``) in every .py file under ``src``.
+
+    Returns:
+        list[str]: the patched files (relative to ``src``).
+    """
+    patched = []
+    for folder, _, files in os.walk(src):
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(folder, name)
+            text = open(path, encoding="utf-8").read()
+            new = re.sub(r"\bImage\.LINEAR\b", "Image.BILINEAR", text)
+            if new != text:
+                open(path, "w", encoding="utf-8").write(new)
+                patched.append(os.path.relpath(path, src))
+    return patched
+
+
 def patch_sources(src):
-    """Switch the C++ extension off, relax the obsolete black pin, pin Pillow<10, add the _C stand-in."""
+    """Switch the C++ extension off, relax the obsolete black pin, replace Image.LINEAR, add the _C stand-in."""
     setup_py = os.path.join(src, "setup.py")
     text = open(setup_py).read()
     for old, new in [
         ("ext_modules=get_extensions(),", "ext_modules=[],"),
         ('cmdclass={"build_ext": torch.utils.cpp_extension.BuildExtension},', ""),
         ('"black==21.4b2",', '"black",'),
-        ('"Pillow>=7.1",', '"Pillow>=7.1,<10",'),
     ]:
         if old not in text:
             raise SystemExit(f"[install_detectron2] unexpected setup.py in {src}: cannot find {old!r}")
         text = text.replace(old, new)
     open(setup_py, "w").write(text)
+    patched = patch_pillow_linear(os.path.join(src, "detectron2"))
+    if "data/transforms/transform.py" not in [p.replace(os.sep, "/") for p in patched]:
+        raise SystemExit(f"[install_detectron2] unexpected sources in {src}: no Image.LINEAR in transform.py")
+    print(f"[install_detectron2] Image.LINEAR -> Image.BILINEAR in {patched}")
     with open(os.path.join(src, "detectron2", "_C.py"), "w") as f:
         f.write(C_STUB)
 

@@ -11,6 +11,7 @@ import argparse
 import torch
 from detectron2.config import get_cfg
 from detectron2.modeling import build_model
+from detectron2.utils.logger import setup_logger
 from fvcore.nn import FlopCountAnalysis
 from torch import nn
 
@@ -43,6 +44,8 @@ def main():
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--backbones", nargs="+", default=list(BACKBONES))
     args = parser.parse_args()
+    setup_logger()
+    setup_logger(name="ggnet_d2")
     for name in args.backbones:
         cfg = add_ggnet_config(get_cfg())
         cfg.MODEL.DEVICE = "cpu"

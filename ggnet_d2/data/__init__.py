@@ -5,6 +5,7 @@ Importing this package registers the built-in datasets (hico_det_train/test, vco
 """
 from .datasets import (
     BadRecordError,
+    BadRecordPolicy,
     configure_hoi_datasets,
     load_hico_det_instances,
     load_hoi_json,
@@ -16,7 +17,8 @@ from .datasets.synthetic_hoi import register_synthetic_hoi
 from .transforms import build_hoi_test_augmentation, build_hoi_train_augmentation
 
 __all__ = [
-    "BadRecordError", "configure_hoi_datasets", "load_hico_det_instances", "load_hoi_json", "register_hoi_json",
+    "BadRecordError", "BadRecordPolicy", "configure_hoi_datasets", "load_hico_det_instances", "load_hoi_json",
+    "register_hoi_json",
     "HOIDatasetMapper", "build_hoi_test_augmentation", "build_hoi_train_augmentation",
 ]
 

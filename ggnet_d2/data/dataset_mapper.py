@@ -4,12 +4,14 @@ import logging
 
 import numpy as np
 import torch
+from PIL import Image
 from detectron2.config import configurable
 from detectron2.data import MetadataCatalog
 from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
-from .targets import build_ggnet_targets
+from .datasets.bad_records import BadRecordError
+from .targets import TRAINING_TARGET_KEYS, build_ggnet_targets
 from .transforms import build_hoi_test_augmentation, build_hoi_train_augmentation
 
 __all__ = ["HOIDatasetMapper"]
@@ -24,12 +26,17 @@ class HOIDatasetMapper:
     ``"ggnet_targets"`` (dict of tensors, keys/shapes in docs/interfaces.md, Ho = H / stride). Test mode resizes with
     the longer side TEST_SIZE and builds no targets. Boxes are transformed with the image (input pixels), then divided
     by the stride (feature-map pixels).
+
+    An image that cannot be decoded (missing, truncated, not an image) or whose size disagrees with the record's
+    ``height``/``width`` raises :class:`BadRecordError` naming the file and image id -- in a DataLoader worker too,
+    whose error the main process re-raises -- except in training under the "skip" policy, where the mapper logs a
+    warning naming it and returns None (detectron2's ``MapDataset`` then draws another image).
     """
 
     @configurable
     def __init__(self, is_train=True, *, augmentations, image_format="BGR", num_classes=80, num_verbs=117,
                  valid_verb_object=None, output_stride=4, max_objects=128, max_hois=64, min_overlap=0.7,
-                 hna_radius=3, gaze_sigma_factors=None):
+                 hna_radius=3, gaze_sigma_factors=None, bad_record_policy="error"):
         """
         Args:
             is_train (bool): build targets.
@@ -40,6 +47,7 @@ class HOIDatasetMapper:
             output_stride (int), max_objects, max_hois (int), min_overlap (float), hna_radius (int): see targets.
             gaze_sigma_factors ((float, float) | None): also build ``gaze_hna_map`` (targets.build_ggnet_targets);
                 from_config sets it when MODEL.GGNET.LOSS.GAZE_TARGET is "sharp" and there are gaze steps.
+            bad_record_policy (str): "skip" or "error" (``DATASETS.HOI.BAD_RECORD_POLICY``) for unreadable images.
 
         Raises:
             ValueError: if ``valid_verb_object`` is not (num_verbs, num_classes).
@@ -58,6 +66,7 @@ class HOIDatasetMapper:
         self.max_objects, self.max_hois = max_objects, max_hois
         self.min_overlap, self.hna_radius = min_overlap, hna_radius
         self.gaze_sigma_factors = gaze_sigma_factors
+        self.bad_record_policy = bad_record_policy
         logger.info(f"HOIDatasetMapper ({'train' if is_train else 'test'}): {augmentations}")
 
     @classmethod
@@ -79,6 +88,7 @@ class HOIDatasetMapper:
             "max_hois": g.MAX_HOIS,
             "min_overlap": g.MIN_OVERLAP,
             "hna_radius": g.HNA_RADIUS,
+            "bad_record_policy": cfg.DATASETS.HOI.BAD_RECORD_POLICY if "HOI" in cfg.DATASETS else "error",
         }
         if cfg.MODEL.GGNET.LOSS.GAZE_TARGET == "sharp" and cfg.MODEL.GGNET.NUM_GAZE_STEPS > 0:
             args["gaze_sigma_factors"] = (g.GAZE_SIGMA_FACTOR, g.GAZE_NEGATIVE_SIGMA_FACTOR)
@@ -100,8 +110,9 @@ class HOIDatasetMapper:
     def __call__(self, dataset_dict):
         """Map one dataset dict (docs/interfaces.md) to the model input; see the class docstring."""
         d = copy.deepcopy(dataset_dict)
-        image = utils.read_image(d["file_name"], format=self.image_format)
-        utils.check_image_size(d, image)
+        image = self._read(d)
+        if image is None:
+            return None
         aug_input = T.AugInput(image)
         transforms = self.augmentations(aug_input)
         image = aug_input.image
@@ -110,8 +121,26 @@ class HOIDatasetMapper:
             d["ggnet_targets"] = self.targets_for(d, transforms, image.shape[:2])
         return d
 
+    def _read(self, d):
+        """The decoded image of dataset dict ``d``, or None (skipped) / BadRecordError when it cannot be used."""
+        try:
+            image = utils.read_image(d["file_name"], format=self.image_format)
+            utils.check_image_size(d, image)
+            return image
+        except utils.SizeMismatchError as e:
+            problem = f"size mismatch: {e}"
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
+            # PIL: UnidentifiedImageError / "image file is truncated" (OSError), broken headers (SyntaxError).
+            problem = f"the image cannot be decoded ({type(e).__name__}: {e})"
+        message = f"{d['file_name']} (image_id {d.get('image_id')}): {problem}"
+        if self.is_train and self.bad_record_policy == "skip":
+            logger.warning(f"{message}; skipped (DATASETS.HOI.BAD_RECORD_POLICY 'skip')")
+            return None
+        raise BadRecordError(message)
+
     def targets_for(self, dataset_dict, transforms, image_size):
-        """Targets (dict of tensors) of one dataset dict after ``transforms``; ``image_size`` = (H, W) input pixels."""
+        """Targets (dict of tensors, the keys of ``TRAINING_TARGET_KEYS``) of one dataset dict after ``transforms``;
+        ``image_size`` = (H, W) input pixels."""
         anns = dataset_dict.get("annotations", [])
         boxes = np.array([a["bbox"] for a in anns], dtype=np.float32).reshape(-1, 4)
         if len(boxes):
@@ -123,4 +152,4 @@ class HOIDatasetMapper:
                                 (image_size[0] // s, image_size[1] // s), self.valid_verb_object,
                                 self.max_objects, self.max_hois, self.min_overlap, self.hna_radius,
                                 self.gaze_sigma_factors)
-        return {k: torch.from_numpy(v) for k, v in t.items()}
+        return {k: torch.from_numpy(t[k]) for k in TRAINING_TARGET_KEYS if k in t}

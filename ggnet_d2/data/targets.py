@@ -11,7 +11,14 @@ import math
 import numpy as np
 
 __all__ = ["gaussian_radius", "gaussian_2d", "draw_gaussian", "hard_negative_verbs", "hna_target_map",
-           "build_ggnet_targets"]
+           "build_ggnet_targets", "TRAINING_TARGET_KEYS"]
+
+# The targets GGNet's losses read (Eq. 4-7; ggnet_d2/modeling/meta_arch/ggnet.py GGNet.losses), the only ones the
+# mapper ships: interaction_heatmap is the positive part of hna_map (the loss reads hna_map, also without HNA), and
+# interaction_verb / interaction_mask are implied by apm_mask (the HOI's verb's channel pair). gaze_hna_map exists
+# only with the authors' sharp gaze target (LOSS.GAZE_TARGET "sharp").
+TRAINING_TARGET_KEYS = ("obj_heatmap", "obj_wh", "obj_offset", "obj_index", "obj_mask", "hna_map", "gaze_hna_map",
+                        "interaction_index", "apm_subject_offset", "apm_object_offset", "apm_mask")
 
 
 def gaussian_radius(height, width, min_overlap=0.7):
@@ -137,7 +144,8 @@ def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_siz
         dict[str, np.ndarray] with the keys and shapes of docs/interfaces.md: obj_heatmap (C, Ho, Wo), obj_wh (K_o, 2),
         obj_offset (K_o, 2), obj_index (K_o,) int64, obj_mask (K_o,), interaction_heatmap (V, Ho, Wo),
         hna_map (V, Ho, Wo) in [-1, 1], interaction_index / interaction_verb (K_h,) int64, interaction_mask (K_h,),
-        apm_subject_offset / apm_object_offset / apm_mask (K_h, 2V). Float arrays are float32.
+        apm_subject_offset / apm_object_offset / apm_mask (K_h, 2V). Float arrays are float32. The mapper ships only
+        ``TRAINING_TARGET_KEYS``; interaction_heatmap, interaction_verb and interaction_mask stay here for checks.
         A box that vanishes after clipping (zero width or height) gets no target, and HOIs using it are dropped
         (PPDM would still draw them at the clipped border).
 

@@ -5,9 +5,11 @@ import torch
 from detectron2.config import get_cfg
 from detectron2.engine import default_setup
 from detectron2.utils import comm
+from detectron2.utils.logger import setup_logger
 
 from ggnet_d2.config import add_ggnet_config
 from ggnet_d2.data import configure_hoi_datasets
+from ggnet_d2.data.datasets import register_custom_hoi_datasets
 
 from .batch_scaling import fit_batch_to_world_size
 
@@ -26,12 +28,17 @@ def setup_cfg(config_file, opts=(), args=None):
     Batch: with more than one process (detectron2's ``comm.get_world_size()``), SOLVER.IMS_PER_BATCH is fitted to a
     multiple of the world size with BASE_LR and the iteration counts rescaled (``fit_batch_to_world_size``, logged).
 
+    Datasets: those of ``DATASETS.HOI.CUSTOM`` are registered and every HOI dataset gets the bad-record policy of
+    ``DATASETS.HOI`` (this runs in every training process).
+
     With ``args`` (from ``default_argument_parser``) detectron2's ``default_setup`` also runs (logging, output dir,
-    seeds, ``torch.backends.cudnn.benchmark = CUDNN_BENCHMARK``).
+    seeds, ``torch.backends.cudnn.benchmark = CUDNN_BENCHMARK``), and the ``ggnet_d2`` logger writes to the console
+    and ``OUTPUT_DIR/log.txt`` (main process) as detectron2's does.
 
     Raises:
         FileNotFoundError: when ``config_file`` does not exist.
         RuntimeError: when ``opts`` set MODEL.DEVICE to CUDA and no GPU is available.
+        ValueError: a bad ``DATASETS.HOI`` entry (policy, tolerance, custom dataset).
     """
     cfg = get_cfg()
     add_ggnet_config(cfg)
@@ -48,7 +55,9 @@ def setup_cfg(config_file, opts=(), args=None):
         cfg.MODEL.DEVICE = "cpu"
     cfg = fit_batch_to_world_size(cfg, comm.get_world_size())
     cfg.freeze()
+    register_custom_hoi_datasets(cfg)
     configure_hoi_datasets(cfg)
     if args is not None:
         default_setup(cfg, args)
+        setup_logger(cfg.OUTPUT_DIR, distributed_rank=comm.get_rank(), name="ggnet_d2")
     return cfg

@@ -15,6 +15,7 @@ from ggnet_d2.data import HOIDatasetMapper
 from ggnet_d2.evaluation import build_hoi_evaluator
 from ggnet_d2.modeling import GGNetCheckpointer
 from ggnet_d2.modeling.heads import GlanceGazeHead
+from ggnet_d2.modeling.meta_arch.dataset_facts import adopt_dataset_facts
 
 from .batch_scaling import fit_batch_to_world_size
 from .device_checks import check_amp_device, check_model_device, check_outputs_on_first_forward
@@ -100,6 +101,8 @@ class GGNetTrainer(DefaultTrainer):
         check_outputs_on_first_forward(model, cfg.MODEL.DEVICE)
         optimizer = self.build_optimizer(cfg, model)
         data_loader = self.build_train_loader(cfg)
+        if len(cfg.DATASETS.TRAIN):
+            adopt_dataset_facts(model, cfg.DATASETS.TRAIN[0])  # the training data is loaded now
         model = create_ddp_model(model, broadcast_buffers=False)
         trainer_cls = AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer
         self._trainer = trainer_cls(model, data_loader, optimizer)
@@ -146,6 +149,14 @@ class GGNetTrainer(DefaultTrainer):
     @classmethod
     def build_test_loader(cls, cfg, dataset_name):
         return build_detection_test_loader(cfg, dataset_name, mapper=HOIDatasetMapper(cfg, is_train=False))
+
+    @classmethod
+    def test(cls, cfg, model, evaluators=None):
+        """DefaultTrainer.test, after checking the model against each test dataset (person class) and giving it the
+        first one's correspondence where it has none (``adopt_dataset_facts``)."""
+        for name in cfg.DATASETS.TEST:
+            adopt_dataset_facts(model, name)
+        return super().test(cfg, model, evaluators)
 
     @classmethod
     def build_evaluator(cls, cfg, dataset_name, output_folder=None):

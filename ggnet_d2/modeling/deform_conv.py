@@ -13,6 +13,7 @@ from torch import nn
 from torchvision.ops import deform_conv2d
 
 from .deform_conv_gemm import gather_gemm_deform_conv2d
+from .finite_guard import check_deform_conv_inputs
 
 __all__ = ["ModulatedDeformConv", "ModulatedDeformConvPack", "split_offset_mask", "DEFORM_CONV_BACKENDS",
            "resolve_deform_conv_backend"]
@@ -81,6 +82,7 @@ class ModulatedDeformConv(nn.Module):
         # DCNv2's initialisation: uniform(+-1/sqrt(fan_in)), zero bias.
         stdv = 1.0 / math.sqrt(in_channels * kh * kw)
         nn.init.uniform_(self.weight, -stdv, stdv)
+        self.register_forward_pre_hook(check_deform_conv_inputs)  # non-finite offsets crash deform_conv2d
 
     @property
     def kernel_size(self):

@@ -1,51 +1,121 @@
 """What the HOI loaders do with a bad record: raise a clear error, or drop the image and count it.
 
-The policy is process-wide because detectron2 calls dataset functions without arguments (``DatasetCatalog.get``);
-``configure_hoi_datasets(cfg)`` sets it from ``cfg.DATASETS.HOI`` before the loaders are built.
+The policy travels with the config, not in module state: detectron2 calls dataset functions without arguments
+(``DatasetCatalog.get``), so each HOI dataset is registered as a :class:`PolicyLoader` (a callable holding its
+:class:`BadRecordPolicy`), and ``configure_hoi_datasets(cfg)`` re-registers every one of them with the policy built
+from ``cfg.DATASETS.HOI``.
 """
 import logging
 from collections import Counter
+from dataclasses import dataclass, replace
 
-__all__ = ["BadRecordError", "configure_hoi_datasets", "get_bad_record_policy", "SkipLog"]
+from detectron2.data import DatasetCatalog
+
+__all__ = ["BadRecordError", "BadRecordPolicy", "PolicyLoader", "configure_hoi_datasets", "SkipLog"]
 
 logger = logging.getLogger(__name__)
 
-_POLICY = {"policy": "skip", "check_image_files": True}
 _VALID_POLICIES = ("skip", "error")
 
 
 class BadRecordError(ValueError):
-    """A dataset record that cannot be trained or evaluated on; the message names the file and the record."""
+    """A dataset record (or annotation file) that cannot be trained or evaluated on; the message names the file and
+    the record."""
 
 
-def configure_hoi_datasets(cfg):
-    """Apply ``cfg.DATASETS.HOI.BAD_RECORD_POLICY`` and ``cfg.DATASETS.HOI.CHECK_IMAGE_FILES`` to every HOI loader.
+@dataclass(frozen=True)
+class BadRecordPolicy:
+    """How HOI loaders treat bad records (``cfg.DATASETS.HOI``).
 
-    Call it before ``DatasetCatalog.get`` / ``build_detection_*_loader`` (train_net does).
+    Attributes:
+        policy (str): "skip" (count, log once and drop the image) or "error" (raise :class:`BadRecordError`).
+        check_image_files (bool): a missing or empty image file is a bad record.
+        box_clip_tolerance (float): boxes at most this many pixels (original pixels) past the image border are
+            clipped to it; farther out they are bad records ("box_outside_image", or "size_mismatch" when the
+            record's height/width disagree with the image file).
+
+    Raises:
+        ValueError: at construction, for an unknown policy or a negative tolerance.
+    """
+
+    policy: str = "skip"
+    check_image_files: bool = True
+    box_clip_tolerance: float = 2.0
+
+    def __post_init__(self):
+        if self.policy not in _VALID_POLICIES:
+            raise ValueError(f"DATASETS.HOI.BAD_RECORD_POLICY must be one of {_VALID_POLICIES}, got {self.policy!r}")
+        if not self.box_clip_tolerance >= 0:
+            raise ValueError(f"DATASETS.HOI.BOX_CLIP_TOLERANCE must be >= 0 pixels, got {self.box_clip_tolerance!r}")
+
+    @classmethod
+    def from_config(cls, cfg):
+        """The policy of ``cfg.DATASETS.HOI`` (defaults for a config without GGNet's keys)."""
+        hoi = cfg.DATASETS.get("HOI", None)
+        if hoi is None:
+            return cls()
+        return cls(hoi.get("BAD_RECORD_POLICY", "skip"), bool(hoi.get("CHECK_IMAGE_FILES", True)),
+                   float(hoi.get("BOX_CLIP_TOLERANCE", 2.0)))
+
+    def with_(self, **changes):
+        """A copy with some fields changed (tests, scripts)."""
+        return replace(self, **changes)
+
+
+class PolicyLoader:
+    """A ``DatasetCatalog`` function: calls ``fn(policy=policy, log=...)``; :meth:`with_policy` makes a re-configured
+    copy.
+
+    detectron2 loads a dataset several times in one process (training loader, test loader, evaluator); ``log`` is
+    True on the first call only, so the skip summary and the verb histogram are logged once.
+
+    Args:
+        fn (callable): takes the keywords ``policy`` (a :class:`BadRecordPolicy`) and ``log`` (bool) and returns
+            dataset dicts.
+        policy (BadRecordPolicy | None): default ``BadRecordPolicy()``.
+    """
+
+    def __init__(self, fn, policy=None):
+        self.fn = fn
+        self.policy = policy or BadRecordPolicy()
+        self._loaded = False
+
+    def __call__(self):
+        first, self._loaded = not self._loaded, True
+        return self.fn(policy=self.policy, log=first)
+
+    def with_policy(self, policy):
+        return PolicyLoader(self.fn, policy)
+
+
+def configure_hoi_datasets(cfg, names=None):
+    """Re-register every HOI dataset (each :class:`PolicyLoader` in ``DatasetCatalog``) with the policy of ``cfg``.
+
+    Call it before ``DatasetCatalog.get`` / ``build_detection_*_loader`` (``setup_cfg`` does, in every process).
 
     Args:
         cfg (CfgNode): a config with ``DATASETS.HOI`` (``add_ggnet_config``).
+        names (Iterable[str] | None): only these datasets (default: all registered).
+
+    Returns:
+        BadRecordPolicy: the policy applied.
 
     Raises:
-        ValueError: if the policy is neither "skip" nor "error".
+        ValueError: for an unknown policy or a negative tolerance.
     """
-    hoi = cfg.DATASETS.get("HOI", None)
-    policy = hoi.get("BAD_RECORD_POLICY", "skip") if hoi is not None else "skip"
-    check = bool(hoi.get("CHECK_IMAGE_FILES", True)) if hoi is not None else True
-    set_bad_record_policy(policy, check)
+    policy = BadRecordPolicy.from_config(cfg)
+    for name in list(names if names is not None else DatasetCatalog.list()):
+        fn = DatasetCatalog.data.get(name)  # the registered function itself (get() would call it)
+        if isinstance(fn, PolicyLoader) and fn.policy != policy:
+            DatasetCatalog.remove(name)
+            DatasetCatalog.register(name, fn.with_policy(policy))
+    return policy
 
 
-def set_bad_record_policy(policy="skip", check_image_files=True):
-    """Set the policy directly (tests, scripts without a config). Raises ValueError on an unknown policy."""
-    if policy not in _VALID_POLICIES:
-        raise ValueError(f"DATASETS.HOI.BAD_RECORD_POLICY must be one of {_VALID_POLICIES}, got {policy!r}")
-    _POLICY["policy"] = policy
-    _POLICY["check_image_files"] = bool(check_image_files)
-
-
-def get_bad_record_policy():
-    """Return ``(policy, check_image_files)`` currently in force."""
-    return _POLICY["policy"], _POLICY["check_image_files"]
+def registered_policy(name):
+    """The :class:`BadRecordPolicy` ``name`` is registered with (default policy for other loaders)."""
+    fn = DatasetCatalog.data.get(name)
+    return fn.policy if isinstance(fn, PolicyLoader) else BadRecordPolicy()
 
 
 class SkipLog:
@@ -61,6 +131,7 @@ class SkipLog:
         self.policy = policy
         self.counts = Counter()
         self.first = {}
+        self.num_clipped = 0
 
     def bad(self, reason, message):
         """Report one bad record: raise ``BadRecordError(message)`` or count it under ``reason``."""
@@ -74,13 +145,20 @@ class SkipLog:
         """Number of images dropped."""
         return sum(self.counts.values())
 
-    def summary(self, num_total):
-        """Log (warning) one line with the skip counts per reason and the first example of each; None if no skip."""
-        if not self.counts:
+    def summary(self, num_total, log=True):
+        """The line with the skip counts per reason, the first example of each and the number of clipped boxes
+        (logged as a warning when ``log``); None if nothing was skipped or clipped."""
+        if not self.counts and not self.num_clipped:
             return None
-        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(self.counts.items()))
-        examples = " | ".join(self.first[k] for k in sorted(self.first))
-        line = (f"{self.dataset}: skipped {self.num_skipped} of {num_total} images with bad records ({reasons}); "
-                f"first of each: {examples}")
-        logger.warning(line)
+        line = f"{self.dataset}: "
+        if self.counts:
+            reasons = ", ".join(f"{k}: {v}" for k, v in sorted(self.counts.items()))
+            examples = " | ".join(self.first[k] for k in sorted(self.first))
+            line += (f"skipped {self.num_skipped} of {num_total} images with bad records ({reasons}); "
+                     f"first of each: {examples}")
+        if self.num_clipped:
+            line += f"{'; ' if self.counts else ''}clipped {self.num_clipped} boxes that crossed the image border " \
+                    "by at most DATASETS.HOI.BOX_CLIP_TOLERANCE"
+        if log:
+            logger.warning(line)
         return line

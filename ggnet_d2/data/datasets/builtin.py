@@ -8,7 +8,6 @@ Layout (PPDM/GGNet annotation release; see datasets/README.md):
   v-coco/data/vcoco/vcoco_test.json, v-coco/data/splits/vcoco_test.ids, v-coco/data/instances_vcoco_all_2014.json
   hoiw_demo/{annotations.json, images/}   (the HOI-W demo sample, e.g. DETECTRON2_DATASETS=../shared/data)
 """
-import json
 import os
 from collections import Counter
 
@@ -18,13 +17,14 @@ from .constants import (
     COCO_THING_DATASET_IDS,
     HICO_OBJECTS_COCO_ORDER,
     HICO_RARE_HOI_IDS,
+    HOIW_DEMO_PAIRS,
     HOIW_OBJECTS,
     HOIW_VERBS,
     VCOCO_PPDM_VERB_IDS,
     VCOCO_PPDM_VERB_NAMES,
 )
 from .hico_det import hico_official_correspondence, hico_official_hoi_classes, hico_ppdm_static_metadata
-from .hoi_json import parse_dataset_id, rare_split
+from .hoi_json import parse_dataset_id, rare_split, read_json_file
 from .register_hoi import register_hoi_json
 
 __all__ = ["register_all_builtin_hoi", "count_hoi_pairs", "load_correspondence", "load_vcoco_correspondence",
@@ -48,14 +48,17 @@ def count_hoi_pairs(json_file, thing_map, verb_map):
     Returns:
         collections.Counter: (verb_id, category_id) -> instances.
     """
-    with open(json_file) as f:
-        raw = json.load(f)
+    raw = read_json_file(json_file)
     counts = Counter()
-    for r in raw:
-        anns = r.get("annotations", [])
-        for h in r.get("hoi_annotation", []):
+    for r in raw if isinstance(raw, list) else ():
+        if not isinstance(r, dict) or not isinstance(r.get("hoi_annotation"), list):
+            continue
+        anns = r.get("annotations")
+        for h in r["hoi_annotation"]:
             try:
                 o = parse_dataset_id(h["object_id"])
+                if o < 0:
+                    raise IndexError(o)
                 pair = (verb_map[parse_dataset_id(h["category_id"])],
                         thing_map[parse_dataset_id(anns[o]["category_id"])])
             except (KeyError, ValueError, IndexError, TypeError):
@@ -151,10 +154,25 @@ def hoiw_metadata():
     }
 
 
+def hoiw_demo_correspondence():
+    """bool (10, 11): the (verb, object) pairs of the built-in HOI-W demo sample (``HOIW_DEMO_PAIRS``)."""
+    valid = np.zeros((len(HOIW_VERBS), len(HOIW_OBJECTS)), dtype=bool)
+    for verb, obj in HOIW_DEMO_PAIRS:
+        valid[HOIW_VERBS.index(verb), HOIW_OBJECTS.index(obj)] = True
+    return valid
+
+
 def register_all_builtin_hoi(root=None, prefix=""):
     """Register hico_det_train, hico_det_test, vcoco_trainval, vcoco_test (all 26 actions: 29 verbs),
     vcoco_trainval_ppdm25, vcoco_test_ppdm25 (PPDM's 25 trained verbs, for the authors' released models) and hoiw_demo
     under ``root`` without reading anything.
+
+    Known without any file (static metadata, what a model needs to be built): class and verb lists, person id, and
+    the correspondence ``valid_verb_object`` of HICO-DET (its official 600 HOI classes) and of the HOI-W demo sample.
+    V-COCO has none: its definition (Gupta & Malik 2015) does not restrict the object category of a role, and the
+    correspondence PPDM uses (``corre_vcoco.npy``) is counted from its training data, so V-COCO's is resolved with
+    the data (``corre_vcoco.npy`` when present, else the training pairs), and a model gets it from its checkpoint or
+    from the data when the trainer loads it.
 
     Args:
         root (str | None): default ``$DETECTRON2_DATASETS`` or "datasets".
@@ -162,15 +180,17 @@ def register_all_builtin_hoi(root=None, prefix=""):
     """
     root = root or os.getenv("DETECTRON2_DATASETS", "datasets")
     hico_static = hico_ppdm_static_metadata()
+    hico_static.update(valid_verb_object=hico_official_correspondence(), hoi_classes=hico_official_hoi_classes())
     hico_train = os.path.join(root, _HICO["hico_det_train"][0])
-    hico_corre = os.path.join(root, "hico_20160224_det/annotations/corre_hico.npy")
     for name, (json_file, image_root) in _HICO.items():
-        # HICO's image-level labels: Known-Object mode uses them when the file is there (hico_det_evaluation.py).
+        # The official 600 classes are HICO-DET's correspondence (PPDM's corre_hico.npy holds the same pairs) and the
+        # official rare list its rare split: neither needs a file. HICO's image-level labels: Known-Object mode uses
+        # them when the file is there (hico_det_evaluation.py).
         static = dict(hico_static, hico_split=name.rsplit("_", 1)[1],
                       hico_image_labels_file=os.path.join(root, "hico_20160224_det", "anno.mat"))
         register_hoi_json(prefix + name, os.path.join(root, json_file), os.path.join(root, image_root), static,
-                          resolve=_resolver(hico_static, hico_corre, hico_train, _hico_order,
-                                            hico_official_correspondence, HICO_RARE_HOI_IDS))
+                          resolve=_resolver(hico_static, "", hico_train, _hico_order, hico_official_correspondence,
+                                            HICO_RARE_HOI_IDS))
 
     vcoco_static = {
         "thing_classes": list(HICO_OBJECTS_COCO_ORDER),
@@ -197,4 +217,5 @@ def register_all_builtin_hoi(root=None, prefix=""):
                               dict(static), resolve=_resolver(static, vcoco_corre, vcoco_train, _object_then_verb,
                                                               load=load))
     register_hoi_json(prefix + "hoiw_demo", os.path.join(root, "hoiw_demo", "annotations.json"),
-                      os.path.join(root, "hoiw_demo", "images"), hoiw_metadata())
+                      os.path.join(root, "hoiw_demo", "images"),
+                      dict(hoiw_metadata(), valid_verb_object=hoiw_demo_correspondence()))

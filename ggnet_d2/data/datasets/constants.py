@@ -67,6 +67,14 @@ VCOCO_ACTIONS = (
 HOIW_OBJECTS = ("person", "cellphone", "cigarette", "drink", "food", "bike", "motorbike", "horse", "ball",
                 "computer", "document")
 HOIW_VERBS = ("smoke", "call", "play_cellphone", "eat", "drink", "ride", "hold", "kick", "read", "play_computer")
+# The (verb, object) pairs of the built-in 30-image HOI-W demo sample (hoiw_demo/annotations.json): its
+# correspondence, fixed so a model for it builds without the file (tests/test_dataset_facts.py checks it against the
+# file when present).
+HOIW_DEMO_PAIRS = (
+    ("smoke", "cigarette"), ("call", "cellphone"), ("play_cellphone", "cellphone"), ("drink", "drink"),
+    ("ride", "motorbike"), ("hold", "cellphone"), ("hold", "cigarette"), ("hold", "drink"), ("hold", "document"),
+    ("read", "document"),
+)
 
 # HICO-DET's 600 HOI classes in the official order of its list_action: (object, verbs of that object in order).
 HICO_HOI_LIST = (

@@ -5,16 +5,16 @@ object box per HOI instance (original pixels, XYXY, anno_bbox.mat's one-based va
 class (0..79, alphabetical) and verb class (0..116), plus the official correspondence and rare/non-rare lists. The
 loader shifts boxes by -1 into the zero-based frame of PPDM's files.
 """
-import json
 import os
 import re
 
 import numpy as np
 from detectron2.structures import BoxMode
 
-from .bad_records import SkipLog, get_bad_record_policy
+from .bad_records import BadRecordPolicy, SkipLog
 from .constants import COCO_THING_DATASET_IDS, HICO_HOI_LIST, HICO_OBJECTS_COCO_ORDER, HICO_VERBS
-from .hoi_json import log_verb_histogram
+from .hoi_json import log_verb_histogram, read_json_file
+from .record_checks import RecordProblem, fit_box, parse_box, parse_size
 
 __all__ = [
     "load_hico_det_instances", "hico_official_hoi_classes", "hico_official_correspondence", "hico_ppdm_static_metadata",
@@ -59,7 +59,7 @@ def _image_id(file_name, index):
     return int(digits[-1]) if digits else index
 
 
-def load_hico_det_instances(json_file, image_root=None):
+def load_hico_det_instances(json_file, image_root=None, policy=None):
     """Load a hicodet-format ``instances_*.json`` (e.g. ../shared/data/hico_det/instances_test2015.json).
 
     Every image is kept, including those listed in ``empty`` (no boxes; the evaluator needs every test image).
@@ -70,6 +70,8 @@ def load_hico_det_instances(json_file, image_root=None):
     Args:
         json_file (str): the instances JSON.
         image_root (str | None): prepended to the ``filenames`` entries (file names stay relative when None).
+        policy (BadRecordPolicy | None): skip or error, box clipping (default ``BadRecordPolicy()``); image files
+            are not checked here (the evaluator needs no image).
 
     Returns:
         (list[dict], dict): dataset dicts (docs/interfaces.md; ``image_id`` = the number in the file name, boxes in
@@ -81,10 +83,14 @@ def load_hico_det_instances(json_file, image_root=None):
     Raises:
         ValueError: the file lacks a hicodet key, or its object names are not HICO-DET's 80.
         BadRecordError: under the "error" policy, for an HOI whose object/verb disagrees with the file's
-            correspondence, a degenerate box or a box outside the image (file, image index and name, HOI index).
+            correspondence, a degenerate box, a box outside the image by more than ``policy.box_clip_tolerance``,
+            a null, non-numeric or non-finite value or a malformed entry (file, image index and name, HOI index);
+            under any policy, for a file that is not valid JSON (the file named).
     """
-    with open(json_file) as f:
-        d = json.load(f)
+    policy = policy or BadRecordPolicy()
+    d = read_json_file(json_file)
+    if not isinstance(d, dict):
+        raise ValueError(f"{json_file}: not a hicodet-format instances file (a JSON object)")
     for key in ("annotation", "filenames", "size", "empty", "objects", "verbs", "correspondence", "rare", "non_rare"):
         if key not in d:
             raise ValueError(f"{json_file}: missing key {key!r}; not a hicodet-format instances file")
@@ -101,10 +107,10 @@ def load_hico_det_instances(json_file, image_root=None):
         hoi_classes[hoi] = (int(verb), obj_map[obj])
         valid[verb, obj_map[obj]] = True
 
-    skips = SkipLog(json_file, get_bad_record_policy()[0])
+    skips = SkipLog(json_file, policy.policy)
     records = []
-    for i, (name, ann, (width, height)) in enumerate(zip(d["filenames"], d["annotation"], d["size"])):
-        rec = _hico_record(i, name, ann, width, height, obj_map, person, hoi_classes, json_file, skips)
+    for i, (name, ann, size) in enumerate(zip(d["filenames"], d["annotation"], d["size"])):
+        rec = _hico_record(i, name, ann, size, obj_map, person, hoi_classes, json_file, skips, policy)
         if rec is not None:
             rec["file_name"] = os.path.join(image_root, name) if image_root else name
             records.append(rec)
@@ -128,35 +134,51 @@ def load_hico_det_instances(json_file, image_root=None):
     return records, meta
 
 
-def _hico_record(i, name, ann, width, height, obj_map, person, hoi_classes, json_file, skips):
+def _hico_record(i, name, ann, size, obj_map, person, hoi_classes, json_file, skips, policy):
     where = f"{json_file}: image #{i} ({name})"
-    boxes, index = [], {}
+    try:
+        return _parse_hico_record(i, name, ann, size, obj_map, person, hoi_classes, skips, policy)
+    except RecordProblem as p:
+        skips.bad(p.reason, f"{where}{p.where}: {p.message}")
+        return None
 
-    def box_id(box, cat, k):
+
+def _parse_hico_record(i, name, ann, size, obj_map, person, hoi_classes, skips, policy):
+    if not isinstance(name, str):
+        raise RecordProblem("malformed_record", f"file name {name!r} is not a string")
+    if not (isinstance(size, (list, tuple)) and len(size) == 2):
+        raise RecordProblem("malformed_record", f"size {size!r} is not [width, height]")
+    height, width = parse_size(size[1], size[0])
+    keys = ("boxes_h", "boxes_o", "hoi", "object", "verb")
+    if not isinstance(ann, dict) or not all(isinstance(ann.get(k), list) for k in keys):
+        raise RecordProblem("malformed_record", f"annotation is not an object with the lists {keys}")
+    if len({len(ann[k]) for k in keys}) != 1:
+        raise RecordProblem("malformed_record", f"the lists {keys} differ in length")
+    boxes, index, num_clipped = [], {}, 0
+
+    def box_id(box, cat):
+        nonlocal num_clipped
         # The file keeps anno_bbox.mat's one-based pixel indices; dataset dicts are zero-based like PPDM's files
         # (the .mat values - 1), the frame the model learns and the evaluators expect (ground_truth_files.py).
-        x1, y1, x2, y2 = (float(v) - 1.0 for v in box)
-        if x2 <= x1 or y2 <= y1:
-            skips.bad("degenerate_box", f"{where} hoi #{k}: degenerate box {list(box)} (x2 <= x1 or y2 <= y1)")
-            return None
-        if x1 < 0 or y1 < 0 or x2 > width or y2 > height:
-            skips.bad("box_outside_image", f"{where} hoi #{k}: box {list(box)} outside the {width}x{height} image")
-            return None
-        key = (x1, y1, x2, y2, cat)
+        box, clipped = fit_box([v - 1.0 for v in parse_box(box)], width, height, policy.box_clip_tolerance)
+        num_clipped += clipped
+        key = (*box, cat)
         if key not in index:
             index[key] = len(boxes)
-            boxes.append({"bbox": [x1, y1, x2, y2], "bbox_mode": BoxMode.XYXY_ABS, "category_id": cat})
+            boxes.append({"bbox": box, "bbox_mode": BoxMode.XYXY_ABS, "category_id": cat})
         return index[key]
 
     hois = []
-    for k, (bh, bo, hoi, obj, verb) in enumerate(zip(ann["boxes_h"], ann["boxes_o"], ann["hoi"], ann["object"],
-                                                      ann["verb"])):
-        if not (0 <= hoi < len(hoi_classes)) or hoi_classes[hoi] != (verb, obj_map.get(obj)):
-            skips.bad("unknown_verb", f"{where} hoi #{k}: HOI {hoi} does not match verb {verb} / object {obj}")
-            return None
-        s, o = box_id(bh, person, k), box_id(bo, obj_map[obj], k)
-        if s is None or o is None:
-            return None
+    for k, (bh, bo, hoi, obj, verb) in enumerate(zip(*(ann[key] for key in keys))):
+        try:
+            ids = [v for v in (hoi, obj, verb) if isinstance(v, int) and not isinstance(v, bool)]
+            if len(ids) != 3 or not (0 <= hoi < len(hoi_classes)) or hoi_classes[hoi] != (verb, obj_map.get(obj)):
+                raise RecordProblem("unknown_verb", f"HOI {hoi!r} does not match verb {verb!r} / object {obj!r}")
+            s, o = box_id(bh, person), box_id(bo, obj_map[obj])
+        except RecordProblem as p:
+            p.where = f" hoi #{k}"
+            raise
         hois.append({"subject_id": s, "object_id": o, "verb_id": int(verb), "hoi_id": int(hoi)})
-    return {"file_name": name, "image_id": _image_id(name, i), "height": int(height), "width": int(width),
+    skips.num_clipped += num_clipped
+    return {"file_name": name, "image_id": _image_id(name, i), "height": height, "width": width,
             "annotations": boxes, "hoi_annotations": hois}

@@ -12,12 +12,15 @@ from collections import Counter
 
 import numpy as np
 from detectron2.structures import BoxMode
-from PIL import Image
 
-from .bad_records import SkipLog, get_bad_record_policy
+from .bad_records import BadRecordError, BadRecordPolicy, SkipLog
 from .lazy_metadata import set_missing_metadata
+from .record_checks import (
+    RecordProblem, fit_box, image_file_problem, image_size_from_file, parse_box, parse_size, size_mismatch,
+)
 
-__all__ = ["load_hoi_json", "parse_dataset_id", "derive_hoi_metadata", "rare_split", "log_verb_histogram"]
+__all__ = ["load_hoi_json", "parse_dataset_id", "derive_hoi_metadata", "rare_split", "log_verb_histogram",
+           "read_json_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,75 +54,93 @@ def _sorted_ids(values):
     return sorted(ids)
 
 
-def _image_size(record, path):
-    """(height, width) in original pixels from the record, else from the image header (PIL reads only the header)."""
-    if "height" in record and "width" in record:
-        return int(record["height"]), int(record["width"])
-    with Image.open(path) as im:
-        width, height = im.size
-    return height, width
+def _dicts(value):
+    """The dict entries of a JSON list field (anything else yields nothing; the record check reports it)."""
+    return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
 
 
-def _check_record(i, raw, json_file, image_root, thing_map, verb_map, check_files, skips, ignored_verbs=()):
+def _list_field(raw, key):
+    """``raw[key]`` as a list ([] when absent). Raises RecordProblem for null or a non-list."""
+    value = raw.get(key, [])
+    if not isinstance(value, list):
+        raise RecordProblem("malformed_record", f"{key!r} is {value!r}, not a list")
+    return value
+
+
+def _check_record(i, raw, json_file, image_root, thing_map, verb_map, policy, skips, ignored_verbs=()):
     """One raw record -> dataset dict, or None after ``skips.bad`` (which raises under the "error" policy)."""
     name = raw.get("file_name") if isinstance(raw, dict) else None
     where = f"{json_file}: image #{i} ({name})"
-    if not isinstance(name, str):
-        skips.bad("malformed_record", f"{where}: record has no 'file_name' string")
-        return None
-    path = os.path.join(image_root, name)
-    if check_files and not os.path.isfile(path):
-        skips.bad("missing_image", f"{where}: image file {path} does not exist")
-        return None
     try:
-        height, width = _image_size(raw, path)
-    except OSError as e:
-        skips.bad("missing_image", f"{where}: cannot read the image size from {path} ({e})")
+        return _parse_record(i, raw, image_root, thing_map, verb_map, policy, skips, ignored_verbs)
+    except RecordProblem as p:
+        skips.bad(p.reason, f"{where}{p.where}: {p.message}")
         return None
 
-    annotations = []
-    for j, ann in enumerate(raw.get("annotations", [])):
-        bbox = ann.get("bbox")
-        if not (isinstance(bbox, (list, tuple)) and len(bbox) == 4):
-            skips.bad("malformed_record", f"{where} annotation #{j}: bbox {bbox!r} is not [x1, y1, x2, y2]")
-            return None
-        x1, y1, x2, y2 = (float(v) for v in bbox)
+
+def _at(problem, where):
+    """``problem`` located at ``where`` (" annotation #j", " hoi #k") inside its record."""
+    problem.where = where
+    return problem
+
+
+def _parse_record(i, raw, image_root, thing_map, verb_map, policy, skips, ignored_verbs):
+    if not isinstance(raw, dict) or not isinstance(raw.get("file_name"), str):
+        raise RecordProblem("malformed_record", "record has no 'file_name' string")
+    path = os.path.join(image_root, raw["file_name"])
+    if policy.check_image_files:
+        image_file_problem(path)
+    if "height" in raw or "width" in raw:
+        height, width = parse_size(raw.get("height"), raw.get("width"))
+        size_from_record = True
+    else:
+        height, width = image_size_from_file(path)
+        size_from_record = False
+
+    annotations, num_clipped = [], 0
+    for j, ann in enumerate(_list_field(raw, "annotations")):
         try:
-            cat = thing_map[parse_dataset_id(ann.get("category_id"))]
-        except (KeyError, ValueError):
-            skips.bad("unknown_category",
-                      f"{where} annotation #{j}: unknown object category_id {ann.get('category_id')!r}")
-            return None
-        if x2 <= x1 or y2 <= y1:
-            skips.bad("degenerate_box", f"{where} annotation #{j}: degenerate box {list(bbox)} (x2 <= x1 or y2 <= y1)")
-            return None
-        if x1 < 0 or y1 < 0 or x2 > width or y2 > height:
-            skips.bad("box_outside_image",
-                      f"{where} annotation #{j}: box {list(bbox)} outside the {width}x{height} image")
-            return None
-        annotations.append({"bbox": [x1, y1, x2, y2], "bbox_mode": BoxMode.XYXY_ABS, "category_id": cat})
+            if not isinstance(ann, dict):
+                raise RecordProblem("malformed_record", f"{ann!r} is not an object")
+            box = parse_box(ann.get("bbox"))
+            try:
+                cat = thing_map[parse_dataset_id(ann.get("category_id"))]
+            except (KeyError, ValueError):
+                raise RecordProblem("unknown_category",
+                                    f"unknown object category_id {ann.get('category_id')!r}") from None
+            try:
+                box, clipped = fit_box(box, width, height, policy.box_clip_tolerance)
+            except RecordProblem as p:
+                mismatch = size_mismatch(path, height, width) if size_from_record else None
+                raise (mismatch or p) from None
+        except RecordProblem as p:
+            raise _at(p, f" annotation #{j}") from None
+        num_clipped += clipped
+        annotations.append({"bbox": box, "bbox_mode": BoxMode.XYXY_ABS, "category_id": cat})
 
     hois = []
-    for k, hoi in enumerate(raw.get("hoi_annotation", [])):
+    for k, hoi in enumerate(_list_field(raw, "hoi_annotation")):
+        where = f" hoi #{k}"
+        if not isinstance(hoi, dict):
+            raise _at(RecordProblem("malformed_record", f"{hoi!r} is not an object"), where)
         try:
             s, o = parse_dataset_id(hoi.get("subject_id")), parse_dataset_id(hoi.get("object_id"))
         except ValueError:
-            skips.bad("malformed_record", f"{where} hoi #{k}: subject_id/object_id are not integers")
-            return None
+            raise _at(RecordProblem("malformed_record", "subject_id/object_id are not integers"), where) from None
         if not (0 <= s < len(annotations) and 0 <= o < len(annotations)):
-            skips.bad("hoi_index_out_of_range",
-                      f"{where} hoi #{k}: subject_id {s} / object_id {o} outside the {len(annotations)} boxes")
-            return None
+            raise _at(RecordProblem("hoi_index_out_of_range",
+                                    f"subject_id {s} / object_id {o} outside the {len(annotations)} boxes"), where)
         try:
             verb_dataset_id = parse_dataset_id(hoi.get("category_id"))
             if verb_dataset_id in ignored_verbs:
                 continue
             verb = verb_map[verb_dataset_id]
         except (KeyError, ValueError):
-            skips.bad("unknown_verb", f"{where} hoi #{k}: unknown verb category_id {hoi.get('category_id')!r}")
-            return None
+            raise _at(RecordProblem("unknown_verb", f"unknown verb category_id {hoi.get('category_id')!r}"),
+                      where) from None
         hois.append({"subject_id": s, "object_id": o, "verb_id": verb})
 
+    skips.num_clipped += num_clipped
     return {"file_name": path, "image_id": i, "height": height, "width": width,
             "annotations": annotations, "hoi_annotations": hois}
 
@@ -178,24 +199,36 @@ def log_verb_histogram(records, verb_classes, dataset):
     return counts
 
 
-def _load(json_file, image_root, dataset_name=None, metadata=None, policy=None, check_image_files=None):
-    """Shared by :func:`load_hoi_json` and lazy metadata: returns ``(dataset dicts, full metadata dict)``."""
+def read_json_file(json_file):
+    """``json.load`` of ``json_file``; malformed JSON raises BadRecordError naming the file (and the position)."""
+    try:
+        with open(json_file) as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise BadRecordError(f"{json_file}: not valid JSON ({e})") from None
+
+
+def _load(json_file, image_root, dataset_name=None, metadata=None, policy=None, log=True):
+    """Shared by :func:`load_hoi_json` and lazy metadata: returns ``(dataset dicts, full metadata dict, SkipLog)``.
+
+    ``log`` False keeps the skip summary and verb histogram out of the log (metadata resolution; the dataset load
+    logs them, so they appear once).
+    """
     metadata = dict(metadata or {})
-    default_policy, default_check = get_bad_record_policy()
-    policy = policy or default_policy
-    check_image_files = default_check if check_image_files is None else check_image_files
-    with open(json_file) as f:
-        raw = json.load(f)
+    policy = policy or BadRecordPolicy()
+    raw = read_json_file(json_file)
     if not isinstance(raw, list):
-        raise ValueError(f"{json_file}: expected a JSON list of image records (PPDM/GGNet layout), got {type(raw)}")
+        raise BadRecordError(f"{json_file}: expected a JSON list of image records (PPDM/GGNet layout), "
+                             f"got {type(raw).__name__}")
+    records_raw = [r for r in raw if isinstance(r, dict)]
 
     thing_map = metadata.get("thing_dataset_id_to_contiguous_id")
     if thing_map is None:
-        ids = _sorted_ids(a.get("category_id") for r in raw if isinstance(r, dict) for a in r.get("annotations", []))
+        ids = _sorted_ids(a.get("category_id") for r in records_raw for a in _dicts(r.get("annotations")))
         thing_map = {d: i for i, d in enumerate(ids)}
     verb_map = metadata.get("verb_dataset_id_to_contiguous_id")
     if verb_map is None:
-        ids = _sorted_ids(h.get("category_id") for r in raw if isinstance(r, dict) for h in r.get("hoi_annotation", []))
+        ids = _sorted_ids(h.get("category_id") for r in records_raw for h in _dicts(r.get("hoi_annotation")))
         verb_map = {d: i for i, d in enumerate(ids)}
     thing_map = {int(k): int(v) for k, v in thing_map.items()}
     verb_map = {int(k): int(v) for k, v in verb_map.items()}
@@ -203,14 +236,14 @@ def _load(json_file, image_root, dataset_name=None, metadata=None, policy=None, 
     verb_classes = list(metadata.get("verb_classes") or [str(d) for d in sorted(verb_map, key=verb_map.get)])
 
     label = dataset_name or json_file
-    skips = SkipLog(label, policy)
+    skips = SkipLog(label, policy.policy)
     records = []
+    ignored = set(metadata.get("ignored_verb_dataset_ids", ()))
     for i, r in enumerate(raw):
-        rec = _check_record(i, r, json_file, image_root, thing_map, verb_map, check_image_files, skips,
-                            set(metadata.get("ignored_verb_dataset_ids", ())))
+        rec = _check_record(i, r, json_file, image_root, thing_map, verb_map, policy, skips, ignored)
         if rec is not None:
             records.append(rec)
-    skips.summary(len(raw))
+    skips.summary(len(raw), log=log)
 
     derived = derive_hoi_metadata(records, len(thing_classes), len(verb_classes),
                                   metadata.get("valid_verb_object"), metadata.get("hoi_classes"))
@@ -228,11 +261,12 @@ def _load(json_file, image_root, dataset_name=None, metadata=None, policy=None, 
     full.update({k: v for k, v in metadata.items() if k not in ("valid_verb_object", "hoi_classes")})
     if "valid_verb_object" in metadata:
         full["valid_verb_object"] = np.asarray(metadata["valid_verb_object"], dtype=bool)
-    log_verb_histogram(records, verb_classes, label)
+    if log:
+        log_verb_histogram(records, verb_classes, label)
     return records, full, skips
 
 
-def load_hoi_json(json_file, image_root, dataset_name=None, metadata=None):
+def load_hoi_json(json_file, image_root, dataset_name=None, metadata=None, policy=None, log=True):
     """Load a PPDM/GGNet-style HOI JSON into detectron2 dataset dicts (docs/interfaces.md).
 
     Args:
@@ -244,19 +278,24 @@ def load_hoi_json(json_file, image_root, dataset_name=None, metadata=None):
             ``thing_classes``, ``verb_classes``, ``valid_verb_object`` (bool (V, C)), ``hoi_classes``
             ([(verb, object)], defines ``hoi_id``), ``rare_hoi_ids``/``non_rare_hoi_ids``. Missing id maps are derived
             from the file: sorted dataset ids -> 0..n-1; missing names are the ids as strings.
+        policy (BadRecordPolicy | None): skip or error, image-file checks, box clipping (default
+            ``BadRecordPolicy()``; registered datasets get ``cfg.DATASETS.HOI``'s through ``configure_hoi_datasets``).
+        log (bool): log the skip summary (warning) and the verb histogram (info).
 
     Returns:
         list[dict]: one per good image; ``image_id`` = position in the file; boxes in original pixels, XYXY_ABS.
         ``height``/``width`` come from the record or, when absent, from the image header.
 
     Raises:
-        BadRecordError: under ``DATASETS.HOI.BAD_RECORD_POLICY = "error"``, for an HOI pointing past the box list, a
-            degenerate box (x2 <= x1 or y2 <= y1), a box outside the image, an unknown category or verb id, or a
-            missing image file (``CHECK_IMAGE_FILES``); the message names the file and the record (image index and
-            file name, annotation or hoi index). Under "skip" such images are dropped and counted in one warning line.
-        ValueError: if the file is not a JSON list.
+        BadRecordError: under ``policy.policy == "error"``, for an HOI pointing past the box list, a degenerate box
+            (x2 <= x1 or y2 <= y1), a box outside the image by more than ``policy.box_clip_tolerance`` pixels (or a
+            record height/width that disagrees with the image file: "size_mismatch"), a null, non-numeric or
+            non-finite value, a null or non-list field, an unknown category or verb id, or a missing or empty image
+            file (``check_image_files``); the message names the file and the record (image index and file name,
+            annotation or hoi index). Under "skip" such images are dropped and counted in one warning line. Under
+            any policy: a file that is not valid JSON or not a JSON list (the message names the file).
     """
-    records, full, _ = _load(json_file, image_root, dataset_name, metadata)
+    records, full, _ = _load(json_file, image_root, dataset_name, metadata, policy, log)
     if dataset_name is not None:
         set_missing_metadata(dataset_name, full)
     return records

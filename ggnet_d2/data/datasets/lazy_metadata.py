@@ -7,7 +7,7 @@ annotation files the first time one of them is read, then stored like ordinary k
 from detectron2.data import MetadataCatalog
 from detectron2.data.catalog import Metadata
 
-__all__ = ["LazyMetadata", "register_lazy_metadata", "set_missing_metadata"]
+__all__ = ["LazyMetadata", "register_lazy_metadata", "set_missing_metadata", "resolved_value"]
 
 
 class LazyMetadata(Metadata):
@@ -71,3 +71,9 @@ def set_missing_metadata(dataset_name, values):
     for key, value in values.items():
         if key not in present:
             setattr(meta, key, value)
+
+
+def resolved_value(meta, key, default=None):
+    """``meta.<key>`` when it is known without reading any file (set statically, or already resolved), else
+    ``default``. Works for plain detectron2 ``Metadata`` too; never triggers a lazy resolution."""
+    return meta.__dict__.get(key, default)

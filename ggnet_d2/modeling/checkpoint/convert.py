@@ -260,7 +260,8 @@ def convert_reference_state_dict(state_dict, target_state_dict, *, source=None, 
             mismatch.append(f"{key} -> {new}: {tuple(value.shape)} vs {tuple(target_state_dict[new].shape)}")
         else:
             converted[new] = value
-    not_loaded = [k for k in target_state_dict if k not in converted]
+    # valid_verb_object is a dataset fact the model keeps (GGNet's buffer), never a weight of a reference checkpoint.
+    not_loaded = [k for k in target_state_dict if k not in converted and not k.endswith("valid_verb_object")]
     gap_res = [re.compile(p) for p in source.accepted_gaps]
     optional = [k for k in not_loaded if _OPTIONAL.search(k)]
     gaps = [k for k in not_loaded if k not in optional and any(p.search(k) for p in gap_res)]

@@ -1,28 +1,33 @@
 """GGNet meta-architecture (Zhong et al., CVPR 2021): backbone + glance/gaze/APM/object heads, Eq. 7 training loss
 and Sec. 3.4 inference, in detectron2's calling convention."""
+import logging
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from detectron2.config import configurable
-from detectron2.data import MetadataCatalog
 from detectron2.modeling import META_ARCH_REGISTRY, build_backbone
 from detectron2.structures import Boxes, ImageList, Instances
 
+from ...data.targets import TRAINING_TARGET_KEYS
 from ...data.test_placement import TEST_PLACEMENTS, center_affine
+from ..external import build_external_source, candidates_from_detections
 from ..heads import HOIHeads
 from ..losses import apm_l1_loss, cross_process_normalizer, focal_loss, hna_focal_loss, masked_l1_loss
-from ..external import build_external_source, candidates_from_detections
 from ..postprocess import clip_boxes_authors, decode_hoi
+from .dataset_facts import static_dataset_facts
 
 BOX_CLIPS = ("clip", "authors")
 
 __all__ = ["GGNet"]
 
-_TARGET_KEYS = ("obj_heatmap", "obj_wh", "obj_offset", "obj_index", "obj_mask", "hna_map", "interaction_index",
-                "interaction_mask", "apm_subject_offset", "apm_object_offset", "apm_mask")
+logger = logging.getLogger(__name__)
+
 _GAZE_TARGET_KEY = "gaze_hna_map"  # the authors' sharper gaze-step target (MODEL.GGNET.LOSS.GAZE_TARGET "sharp")
+# every loss reads these; the gaze target is shipped (and required) only with LOSS.GAZE_TARGET "sharp"
+_TARGET_KEYS = tuple(k for k in TRAINING_TARGET_KEYS if k != _GAZE_TARGET_KEY)
 
 
 @META_ARCH_REGISTRY.register()
@@ -44,6 +49,11 @@ class GGNet(nn.Module):
     border; "authors": ``clip_boxes_authors``); ``test_placement`` "center" expects the ``test_square_size`` square of
     ``data/test_placement.py`` and inverts that warp (MODEL.GGNET.TEST.*, INPUT.GGNET.TEST_PLACEMENT).
 
+    ``valid_verb_object`` (bool (V, C)) is a saved buffer, so a checkpoint carries the correspondence; where it
+    comes from is ``valid_verb_object_source`` ("metadata:<name>", "config", "checkpoint" or "unknown"; see
+    ``dataset_facts``). A checkpoint's replaces an unknown one only; a known one is kept (with a warning when they
+    differ).
+
     Raises:
         ValueError: on missing target keys, a ``valid_verb_object`` of the wrong shape, or an unknown preset.
     """
@@ -55,7 +65,7 @@ class GGNet(nn.Module):
                  match_valid_objects_only=True, score_thresh=0.0, valid_verb_object=None, output_stride=4,
                  test_square_size=0, match_rule="eq8", dedup_triplets=False, box_clip="clip",
                  test_placement="top_left", gaze_target="glance", apm_stack_reduction="mean",
-                 external_source=None, external_topk=100, external_score_thresh=0.0):
+                 external_source=None, external_topk=100, external_score_thresh=0.0, valid_verb_object_source=None):
         super().__init__()
         # a plain object, not a sub-module: an external detector stays out of GGNet's state dict and optimizer
         self.external_source = external_source
@@ -91,7 +101,9 @@ class GGNet(nn.Module):
         self.register_buffer("pixel_std", torch.tensor(pixel_std, dtype=torch.float32).view(-1, 1, 1), False)
         if valid_verb_object is not None:
             valid_verb_object = torch.as_tensor(np.asarray(valid_verb_object), dtype=torch.bool)
-        self.register_buffer("valid_verb_object", valid_verb_object, False)
+        self.register_buffer("valid_verb_object", valid_verb_object)
+        self.valid_verb_object_source = valid_verb_object_source or (
+            "unknown" if valid_verb_object is None else "given")
 
     @classmethod
     def from_config(cls, cfg):
@@ -105,13 +117,11 @@ class GGNet(nn.Module):
                      bias_init=g.OBJ_HEATMAP_BIAS_INIT, apm_input=g.APM_INPUT,
                      deform_conv_backend=cfg.MODEL.DEFORM_CONV_BACKEND)
             for name in backbone._out_features])
-        valid = None
-        names = list(cfg.DATASETS.TEST) or list(cfg.DATASETS.TRAIN)
-        if names:
-            valid = MetadataCatalog.get(names[0]).get("valid_verb_object", None)
-        if valid is not None and tuple(np.asarray(valid).shape) != (g.NUM_VERBS, g.NUM_CLASSES):
-            raise ValueError(f"metadata '{names[0]}': valid_verb_object has shape {np.asarray(valid).shape}, "
-                             f"expected (NUM_VERBS, NUM_CLASSES) = ({g.NUM_VERBS}, {g.NUM_CLASSES})")
+        valid, source = static_dataset_facts(cfg)
+        if valid is None:
+            # Every pair allowed until a checkpoint or the loaded data says otherwise (PPDM decodes so without its
+            # corre file: src/lib/models/decode.py hoidet_decode).
+            valid = np.ones((g.NUM_VERBS, g.NUM_CLASSES), dtype=bool)
         lw = g.LOSS
         return {
             "backbone": backbone, "heads": heads, "pixel_mean": cfg.MODEL.PIXEL_MEAN, "pixel_std": cfg.MODEL.PIXEL_STD,
@@ -125,7 +135,7 @@ class GGNet(nn.Module):
             "person_class_id": g.PERSON_CLASS_ID, "topk_interactions": g.TEST.TOPK_INTERACTIONS,
             "topk_humans": g.TEST.TOPK_HUMANS, "topk_objects": g.TEST.TOPK_OBJECTS,
             "match_valid_objects_only": g.TEST.MATCH_VALID_OBJECTS_ONLY, "score_thresh": g.TEST.SCORE_THRESH,
-            "valid_verb_object": valid, "output_stride": g.OUTPUT_STRIDE,
+            "valid_verb_object": valid, "valid_verb_object_source": source, "output_stride": g.OUTPUT_STRIDE,
             "test_square_size": cfg.INPUT.GGNET.TEST_SIZE if cfg.INPUT.GGNET.TEST_PAD_SQUARE or
             cfg.INPUT.GGNET.TEST_PLACEMENT == "center" else 0,
             "match_rule": g.TEST.MATCH_RULE, "dedup_triplets": g.TEST.DEDUP_TRIPLETS, "box_clip": g.TEST.BOX_CLIP,
@@ -138,6 +148,36 @@ class GGNet(nn.Module):
     @property
     def device(self):
         return self.pixel_mean.device
+
+    def set_valid_verb_object(self, valid, source):
+        """Replace the correspondence (bool (V, C), same shape) and record where it came from.
+
+        Raises:
+            ValueError: on a shape other than the current one.
+        """
+        valid = torch.as_tensor(np.asarray(valid), dtype=torch.bool, device=self.device)
+        if self.valid_verb_object is not None and valid.shape != self.valid_verb_object.shape:
+            raise ValueError(f"valid_verb_object from {source} has shape {tuple(valid.shape)}, the model's is "
+                             f"{tuple(self.valid_verb_object.shape)} (NUM_VERBS, NUM_CLASSES)")
+        self.valid_verb_object = valid
+        self.valid_verb_object_source = source
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        key = prefix + "valid_verb_object"
+        known = self.valid_verb_object_source != "unknown" and self.valid_verb_object is not None
+        ours = self.valid_verb_object.clone() if known else None
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+        if key not in state_dict:
+            return
+        if known:
+            if not torch.equal(self.valid_verb_object, ours):
+                logger.warning(f"the checkpoint's valid_verb_object differs from the one of "
+                               f"{self.valid_verb_object_source}; keeping the latter")
+            self.valid_verb_object.copy_(ours)
+        elif self.valid_verb_object is not None:
+            self.valid_verb_object_source = "checkpoint"
 
     def preprocess_image(self, batched_inputs):
         """Pad with black pixels (bottom/right), then normalise with PIXEL_MEAN/STD.

@@ -1,0 +1,56 @@
+"""Issue 12, item 5: non-finite values never reach deform_conv2d (whose CPU kernel segfaults on them): a
+detectron2-style FloatingPointError with the iteration is raised instead."""
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from detectron2.modeling import build_model
+from detectron2.utils.events import EventStorage
+
+from ggnet_d2.modeling.deform_conv import ModulatedDeformConv
+from ggnet_d2.modeling.finite_guard import check_finite
+
+from test_modeling_helpers import tiny_cfg, train_inputs
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_nan_offset_in_the_gaze_step_raises_floating_point_error_with_iteration():
+    torch.manual_seed(0)
+    model = build_model(tiny_cfg("resnet")).train()
+    with torch.no_grad():
+        model.heads[0].interaction.gaze_offsets[1].bias[0] = math.nan  # second gaze step's ActPoint offsets
+    with EventStorage(start_iter=17):
+        with pytest.raises(FloatingPointError, match=r"ModulatedDeformConv: non-finite offset at iteration=17!"):
+            model(train_inputs())
+    with torch.no_grad():
+        model.heads[0].interaction.gaze_offsets[1].bias[0] = 0.0
+    with EventStorage(start_iter=17):
+        losses = model(train_inputs())  # finite again: no error
+    assert all(torch.isfinite(v) for v in losses.values())
+
+
+def test_check_finite_names_the_tensor_and_counts():
+    conv = ModulatedDeformConv(2, 2, 3, padding=1)
+    x, offset, mask = torch.zeros(1, 2, 4, 4), torch.zeros(1, 18, 4, 4), torch.ones(1, 9, 4, 4)
+    x[0, 0, 0, :2] = torch.tensor([math.inf, -math.inf])
+    with pytest.raises(FloatingPointError, match=r"non-finite x at iteration=\?! \(0 NaN, 2 inf of 32 values"):
+        conv(x, offset, mask)
+    check_finite("t", a=torch.ones(3), b=None)  # finite and None pass
+
+
+def test_diverging_run_ends_in_floating_point_error_not_a_crash(tmp_path):
+    """BASE_LR 1e12 (the issue's reproduction): the run must end with FloatingPointError, never a signal."""
+    opts = ["MODEL.RESNET_DECONV.DECONV_CHANNELS", "[16, 16, 16]", "MODEL.GGNET.HEAD_CONV", "8",
+            "INPUT.GGNET.INPUT_SIZE", "64", "SOLVER.IMS_PER_BATCH", "2", "SOLVER.BASE_LR", "1e12",
+            "SOLVER.MAX_ITER", "30", "SOLVER.STEPS", "()", "DATALOADER.NUM_WORKERS", "0", "DATASETS.TEST", "()",
+            "OUTPUT_DIR", str(tmp_path)]
+    run = subprocess.run([sys.executable, "train_net.py", "--config-file", "configs/quickstart/GGNet_R18_synth.yaml",
+                          *opts], cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 1, (run.returncode, run.stderr[-3000:])  # a Python exception, not -11 (SIGSEGV)
+    assert "FloatingPointError" in run.stderr and "iteration=" in run.stderr
