@@ -60,12 +60,20 @@ def test_demo_runs_without_dataset_files(tmp_path):
 
 
 def test_convert_weights_runs_without_dataset_files(tmp_path):
-    torch.save({"state_dict": {"module.hm.2.bias": torch.zeros(80), "module.junk.weight": torch.zeros(1)}},
-               tmp_path / "ref.pth")
-    log = _run(["tools/convert_weights.py", "--config-file", "configs/GGNet_DLA34_HICO.yaml",
+    from test_modeling_convert import _reference_state
+
+    model = build_model(setup_cfg(str(REPO / "configs/GGNet_DLA34_HICO.yaml"), DLA_TINY))
+    # the authors' names without the interaction heatmap and APM heads, plus one tensor no source has
+    ref = {k: v for k, v in _reference_state(model, hourglass=False).items()
+           if not k.startswith(("module.hm_rel", "module.sub_offset", "module.obj_offset"))}
+    ref["module.junk.weight"] = torch.zeros(1)
+    torch.save({"state_dict": ref}, tmp_path / "ref.pth")
+    log = _run(["tools/convert_weights.py", "--config-file", "configs/GGNet_DLA34_HICO.yaml", "--allow-partial",
                 "--input", str(tmp_path / "ref.pth"), "--output", str(tmp_path / "out.pth"), *DLA_TINY], tmp_path)
-    assert "unmatched: 1" in log and "junk.weight" in log
-    assert "heads.0.object.hm.2.bias" in torch.load(tmp_path / "out.pth", weights_only=False)["model"]
+    assert "recognised source:" in log
+    assert "unmapped reference tensors: 1" in log and "junk.weight" in log
+    out = torch.load(tmp_path / "out.pth", weights_only=False)["model"]
+    assert torch.equal(out["heads.0.object.hm.2.bias"], ref["module.hm.2.bias"])
 
 
 def test_model_complexity_runs_without_dataset_files(tmp_path):

@@ -27,7 +27,8 @@ class GGNetCheckpointer(DetectionCheckpointer):
     for the source (the HOI heads of a COCO CenterNet detector) are accepted and logged.
 
     After ``load``, ``uninitialised`` lists the model's state-dict keys the checkpoint left at initialisation (its
-    missing keys and those dropped for a shape mismatch); None when nothing was loaded (empty path).
+    missing keys and those dropped for a shape mismatch, except GGNet's ``valid_verb_object`` buffer, a dataset fact);
+    None when nothing was loaded (empty path).
 
     Args:
         model, save_dir, checkpointables: as ``DetectionCheckpointer``.
@@ -57,5 +58,7 @@ class GGNetCheckpointer(DetectionCheckpointer):
     def _load_model(self, checkpoint):
         incompatible = super()._load_model(checkpoint)
         dropped = [k for k, _, _ in incompatible.incorrect_shapes]
-        self.uninitialised = sorted(set(incompatible.missing_keys) | set(dropped))
+        # valid_verb_object is a dataset fact (config or metadata when absent from the file), not a learned weight
+        self.uninitialised = sorted(k for k in set(incompatible.missing_keys) | set(dropped)
+                                    if not k.endswith("valid_verb_object"))
         return incompatible

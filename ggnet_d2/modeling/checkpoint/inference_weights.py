@@ -37,10 +37,10 @@ def load_inference_weights(model, cfg, resume=False):
     checkpointer = GGNetCheckpointer(model, save_dir=cfg.OUTPUT_DIR, allow_partial=allow)
     checkpointer.resume_or_load(cfg.MODEL.WEIGHTS, resume=resume)
     if checkpointer.uninitialised is None:
-        left = [k for k in checkpointer.model.state_dict() if not k.endswith("num_batches_tracked")]
+        left = [k for k in checkpointer.model.state_dict() if _is_weight(k)]
         reason = "no weights were loaded (MODEL.WEIGHTS is empty)"
     else:
-        left = [k for k in checkpointer.uninitialised if not k.endswith("num_batches_tracked")]
+        left = [k for k in checkpointer.uninitialised if _is_weight(k)]
         reason = f"{cfg.MODEL.WEIGHTS} does not provide them"
     if left:
         text = (f"{len(left)} parameters are left at initialisation for inference: {reason}:\n  "
@@ -49,3 +49,9 @@ def load_inference_weights(model, cfg, resume=False):
             raise UninitialisedWeightsError(text + "\nSet MODEL.GGNET.WEIGHTS_ALLOW_PARTIAL True to run anyway.")
         logger.warning(text + "\n(allowed by MODEL.GGNET.WEIGHTS_ALLOW_PARTIAL)")
     return checkpointer
+
+
+def _is_weight(key):
+    # BatchNorm's step counters are unused at inference; valid_verb_object is a dataset fact (config, metadata or a
+    # checkpoint of ours: GGNet.from_config), not a learned weight.
+    return not key.endswith(("num_batches_tracked", "valid_verb_object"))
