@@ -54,3 +54,36 @@ def test_diverging_run_ends_in_floating_point_error_not_a_crash(tmp_path):
                          text=True, timeout=600)
     assert run.returncode == 1, (run.returncode, run.stderr[-3000:])  # a Python exception, not -11 (SIGSEGV)
     assert "FloatingPointError" in run.stderr and "iteration=" in run.stderr
+
+
+@pytest.mark.parametrize("kernel,stride,padding,dilation", [(3, 1, 1, 1), (5, 2, 2, 1), (3, 1, 2, 2)])
+def test_offset_clamp_is_exact_for_far_samples(kernel, stride, padding, dilation):
+    """Offsets far outside the map (1e30, the size of a CUDA-crashing value) give what torchvision gives for any
+    out-of-map offset: the clamp changes neither the output nor any gradient."""
+    from torchvision.ops import deform_conv2d
+
+    torch.manual_seed(0)
+    conv = ModulatedDeformConv(3, 4, kernel, stride=stride, padding=padding, dilation=dilation)
+    x = torch.randn(2, 3, 9, 11, requires_grad=True)
+    h_out = (9 + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+    w_out = (11 + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+    offset = torch.randn(2, 2 * kernel * kernel, h_out, w_out) * 3
+    far = torch.rand_like(offset) < 0.3
+    offset[far] = 1e30 * torch.sign(torch.randn(int(far.sum())))
+    # reference: the same samples moved merely 1000 px away, which torchvision handles on every device
+    offset_ref = offset.clone()
+    offset_ref[far] = 1000.0 * torch.sign(offset[far])
+    mask = torch.rand(2, kernel * kernel, h_out, w_out)
+    results = []
+    for off, run in ((offset, conv),  # ours: clamped inside ModulatedDeformConv.forward
+                     (offset_ref, lambda x_, o_, m_: deform_conv2d(x_, o_, conv.weight, conv.bias, stride=stride,
+                                                                   padding=padding, dilation=dilation, mask=m_))):
+        off = off.clone().requires_grad_(True)
+        x.grad = None
+        y = run(x, off, mask)
+        y.square().sum().backward()
+        results.append((y.detach(), x.grad.clone(), off.grad))
+    (y0, gx0, go0), (y1, gx1, go1) = results
+    assert torch.allclose(y0, y1, rtol=1e-5, atol=1e-5) and torch.allclose(gx0, gx1, rtol=1e-5, atol=1e-5)
+    assert torch.allclose(go0, go1, rtol=1e-5, atol=1e-5)
+    assert torch.count_nonzero(go0[far]) == 0  # an out-of-map sample has no offset gradient

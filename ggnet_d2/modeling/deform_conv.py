@@ -13,7 +13,7 @@ from torch import nn
 from torchvision.ops import deform_conv2d
 
 from .deform_conv_gemm import gather_gemm_deform_conv2d
-from .finite_guard import check_deform_conv_inputs
+from .finite_guard import check_deform_conv_inputs, clamp_offsets
 
 __all__ = ["ModulatedDeformConv", "ModulatedDeformConvPack", "split_offset_mask", "DEFORM_CONV_BACKENDS",
            "resolve_deform_conv_backend"]
@@ -82,7 +82,7 @@ class ModulatedDeformConv(nn.Module):
         # DCNv2's initialisation: uniform(+-1/sqrt(fan_in)), zero bias.
         stdv = 1.0 / math.sqrt(in_channels * kh * kw)
         nn.init.uniform_(self.weight, -stdv, stdv)
-        self.register_forward_pre_hook(check_deform_conv_inputs)  # non-finite offsets crash deform_conv2d
+        self.register_forward_pre_hook(check_deform_conv_inputs)  # non-finite offsets crash deform_conv2d's kernels
 
     @property
     def kernel_size(self):
@@ -96,6 +96,7 @@ class ModulatedDeformConv(nn.Module):
         """
         fn = DEFORM_CONV_BACKENDS[resolve_deform_conv_backend(self.backend, x.device.type,
                                                                torch.is_grad_enabled())]
+        offset = clamp_offsets(offset, x.shape[-2], x.shape[-1], self.padding, self.dilation, self.kernel_size)
         return fn(x, offset, self.weight, self.bias, stride=self.stride, padding=self.padding,
                   dilation=self.dilation, mask=mask)
 
