@@ -174,9 +174,10 @@ def _compare_no_grad(B, C, H, W, k, stride, pad, dilation, offset, bias=True, bu
     (1, 3, 1, 1, 1, True), (3, 3, 2, 0, 1, False), (1, 5, 1, 2, 1, False), (3, 5, 2, 1, 2, True),
     (1, 7, 1, 3, 1, True), (3, 7, 2, 2, 1, False), (1, 3, 2, 2, 2, True)])
 def test_gather_gemm_no_grad_matches_torchvision(B, k, stride, pad, dilation, bias, monkeypatch):
-    calls = []
-    fast = dcg._columns_no_grad
-    monkeypatch.setattr(dcg, "_columns_no_grad", lambda *a: calls.append(1) or fast(*a))
+    calls, cols = [], []
+    fast, columns = dcg._forward_no_grad, dcg._columns
+    monkeypatch.setattr(dcg, "_forward_no_grad", lambda *a: calls.append(1) or fast(*a))
+    monkeypatch.setattr(dcg, "_columns", lambda *a: cols.append(1) or columns(*a))
     H, W = 10, 9
     ho = (H + 2 * pad - dilation * (k - 1) - 1) // stride + 1
     wo = (W + 2 * pad - dilation * (k - 1) - 1) // stride + 1
@@ -186,9 +187,9 @@ def test_gather_gemm_no_grad_matches_torchvision(B, k, stride, pad, dilation, bi
     out = _compare_no_grad(B, 3, H, W, k, stride, pad, dilation, off, bias=bias)
     assert calls, "the inference path was not taken"
     # Chunked: 200 bytes is less than one output row of columns, so every row of every image is its own chunk.
-    calls.clear()
+    cols.clear()
     chunked = _compare_no_grad(B, 3, H, W, k, stride, pad, dilation, off, bias=bias, budget=200)
-    assert len(calls) == B * ho
+    assert len(cols) == B * ho
     torch.testing.assert_close(chunked, out, rtol=1e-5, atol=1e-5)
 
 
@@ -216,8 +217,8 @@ def test_gather_gemm_grad_enabled_without_requires_grad_takes_inference_path(mon
     # Evaluation outside torch.no_grad() (parameters frozen) needs no graph either; with a parameter that requires
     # grad, the autograd path must be kept.
     calls = []
-    fast = dcg._columns_no_grad
-    monkeypatch.setattr(dcg, "_columns_no_grad", lambda *a: calls.append(1) or fast(*a))
+    fast = dcg._forward_no_grad
+    monkeypatch.setattr(dcg, "_forward_no_grad", lambda *a: calls.append(1) or fast(*a))
     torch.manual_seed(14)
     x, off, m = torch.randn(1, 2, 5, 5), torch.randn(1, 18, 5, 5), torch.rand(1, 9, 5, 5)
     w = torch.randn(3, 2, 3, 3)

@@ -1,9 +1,12 @@
 """Modulated deformable convolution (DCNv2) as bilinear gather + one GEMM, built from PyTorch ops.
 
-Why: torchvision's CPU ``deform_conv2d`` backward is single-threaded and dominates GGNet's CPU training time. Here the
-sampled columns are gathered with ``index_select`` on a channels-last copy of the input, weighted by the bilinear
-weights times the mask, and multiplied by the weight matrix; autograd derives every gradient (input via index_add,
-weight/bias via GEMM, offset/mask through the bilinear weights), and all of those ops use torch's thread pool.
+Why: torchvision's CPU ``deform_conv2d`` backward is single-threaded and dominates GGNet's CPU training time, and its
+forward ran the HICO gaze DCN about 5x slower than this file's inference path. Here every sampled column row is the
+sum of the 4 bilinear neighbours' channel vectors (rows of a channels-last copy of the input) weighted by bilinear
+weight x mask, built by ``embedding_bag``, and multiplied by the weight matrix. With autograd on, every gradient comes
+from autograd (input and tap weights through ``embedding_bag``'s backward, so offsets and mask through the bilinear
+weights; weight/bias via GEMM); with it off (inference), each chunk's GEMM and bias go straight into the output. All of
+those ops use torch's thread pool.
 
 Sampling rule (torchvision ``deform_conv2d`` CPU kernel, ``bilinear_interpolate`` in
 torchvision/csrc/ops/cpu/deform_conv2d_kernel.cpp, same as DCNv2's ``dmcn_im2col_bilinear``): a sample at (y, x) with
@@ -62,19 +65,10 @@ def _taps(offset, mask, H, W, row0, base, kh, kw, stride, padding, dilation):
 
 
 def _columns(x_flat, taps):
-    """Sampled columns (b, h', W', k*C) from the taps, with autograd through x_flat and the tap weights."""
-    cols = None
-    for idx, w in taps:
-        w = w.unsqueeze(-1)
-        v = x_flat.index_select(0, idx.reshape(-1)).view(*idx.shape, -1)
-        # In-place accumulation: one pass per neighbour over the (large) columns instead of mul + add.
-        cols = v * w if cols is None else cols.addcmul_(v, w)
-    return cols.flatten(3)
-
-
-def _columns_no_grad(x_flat, taps):
-    """Same columns as ``_columns``, flattened to (b*h'*W', k*C), in one pass: ``embedding_bag`` sums the 4 weighted
-    neighbour rows of every sample straight into its column row (no autograd through it here)."""
+    """Sampled columns (b*h'*W', k*C) from the taps: ``embedding_bag`` sums the 4 weighted neighbour rows of every
+    sample straight into its column row, in one pass; autograd flows to x_flat and to the tap weights (so to the
+    offsets and the mask). Measured faster than 4 ``index_select`` + ``addcmul`` passes both forward (HICO gaze shape,
+    no grad: 0.51 vs 0.78 s) and forward+backward (1.9 vs 2.4 s; 0.16 vs 0.31 s at 64 ch, 32x32, batch 4)."""
     idx = torch.stack([i for i, _ in taps], -1)
     w = torch.stack([w for _, w in taps], -1)
     n = idx[..., 0].numel()
@@ -134,7 +128,7 @@ def gather_gemm_deform_conv2d(x, offset, weight, bias=None, stride=1, padding=0,
         for r0 in range(0, ho, rows):
             r1 = min(ho, r0 + rows)
             taps = _taps(offset[b0:b1, :, r0:r1], mask[b0:b1, :, r0:r1], H, W, r0, base, *geometry)
-            parts.append((_columns(xb, taps).reshape(-1, k * C) @ wmat.t()).view(b1 - b0, r1 - r0, wo, cout))
+            parts.append((_columns(xb, taps) @ wmat.t()).view(b1 - b0, r1 - r0, wo, cout))
         outs.append(torch.cat(parts, 1))
     out = torch.cat(outs, 0).permute(0, 3, 1, 2)
     if bias is not None:
@@ -154,7 +148,7 @@ def _forward_no_grad(x_flat, offset, mask, wmat, bias, H, W, imgs, rows, geometr
         for r0 in range(0, ho, rows):
             r1 = min(ho, r0 + rows)
             taps = _taps(offset[b0:b1, :, r0:r1], mask[b0:b1, :, r0:r1], H, W, r0, base, *geometry)
-            cols = _columns_no_grad(x_flat, taps)
+            cols = _columns(x_flat, taps)
             # Contiguous: a chunk is either whole images or rows of one image.
             dst = out[b0:b1, r0:r1].view(-1, cout)
             if bias is None:
