@@ -19,12 +19,13 @@ __all__ = ["ModulatedDeformConv", "ModulatedDeformConvPack", "split_offset_mask"
            "resolve_deform_conv_backend"]
 
 DEFORM_CONV_BACKENDS = {"torchvision": deform_conv2d, "gather_gemm": gather_gemm_deform_conv2d}
-# What "auto" picks per (device type, autograd on). Source: tools/benchmark_gaze.py on the 2-core dev machine (issue
-# 14, shared machine, figures to be re-taken idle). CPU training: gather_gemm's forward+backward was 4.6x (quickstart
-# shape) and 1.5x (HICO shape) faster than torchvision's single-threaded backward. CPU inference: gather_gemm's
-# no-grad path (embedding_bag columns + GEMM) ran the HICO gaze DCN (256 ch, 5x5, 128x128, batch 1) in 0.43-0.47 s
-# against torchvision's 2.23 s. cuda: torchvision's fused kernel (30.9 vs 118.2 ms per HICO gaze step fwd+bwd on an
-# H100, README).
+# What "auto" picks per (device type, autograd on). Source: tools/benchmark_gaze.py on the shared 2-core dev machine
+# (issue 14; to be re-taken on an idle machine). CPU training: gather_gemm's forward+backward was 4.6x (quickstart
+# shape) and 1.5x (HICO shape) faster than torchvision's single-threaded backward. CPU inference: gather_gemm's no-grad
+# path (embedding_bag columns, GEMM into the output) ran the HICO gaze step (256 ch, 5x5, 128x128, batch 1) forward
+# in 516 ms against torchvision's 2421 ms (4.7x), the quickstart one 4.97x faster, and GGNet-DLA34 inference at
+# 512x512 in 2.2-2.3 s against 7.2-7.5 s (PPDM-DLA34: 0.81-0.82 s against 2.1-2.3 s). cuda: torchvision's fused kernel
+# (30.9 vs 118.2 ms per HICO gaze step forward+backward on an H100, README).
 AUTO_BACKEND_BY_DEVICE = {("cpu", True): "gather_gemm", ("cpu", False): "gather_gemm",
                           ("cuda", True): "torchvision", ("cuda", False): "torchvision"}
 
