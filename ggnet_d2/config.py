@@ -126,8 +126,8 @@ def add_ggnet_config(cfg):
 
     # Deformable-convolution backend (issue 14: speed only, same maths; DCNv2, Zhu et al. 2019, as used by the gaze
     # steps, Sec. 3.2, and CenterNet's DLAUp). "torchvision" = torchvision.ops.deform_conv2d; "gather_gemm" =
-    # ggnet_d2/modeling/deform_conv_gemm.py (multi-threaded CPU backward); "auto" = per device type from the table
-    # AUTO_BACKEND_BY_DEVICE in ggnet_d2/modeling/deform_conv.py (measured with tools/benchmark_gaze.py).
+    # ggnet_d2/modeling/deform_conv_gemm.py (multi-threaded CPU forward and backward); "auto" = per device type from
+    # the table AUTO_BACKEND_BY_DEVICE in ggnet_d2/modeling/deform_conv.py (measured with tools/benchmark_gaze.py).
     _C.MODEL.DEFORM_CONV_BACKEND = "auto"
 
     # Faithfulness to the authors' released models: weight loading, decoding presets, test input.

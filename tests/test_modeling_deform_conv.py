@@ -141,9 +141,90 @@ def test_module_backends_agree(backend):
 
 def test_backend_resolution_and_errors():
     assert resolve_deform_conv_backend("auto", "cpu", grad_enabled=True) == "gather_gemm"
-    assert resolve_deform_conv_backend("auto", "cpu", grad_enabled=False) == "torchvision"
+    assert resolve_deform_conv_backend("auto", "cpu", grad_enabled=False) == "gather_gemm"
     assert resolve_deform_conv_backend("torchvision", "cpu") == "torchvision"
     with pytest.raises(ValueError, match="unknown deformable-conv backend"):
         ModulatedDeformConv(2, 2, 3, backend="nope")
     with pytest.raises(ValueError, match="groups=1"):
         gather_gemm_deform_conv2d(torch.zeros(1, 4, 5, 5), torch.zeros(1, 18, 5, 5), torch.zeros(2, 2, 3, 3))
+
+
+# --- gather_gemm's inference path (no autograd: embedding_bag columns, GEMM into the output) ------------------------
+import ggnet_d2.modeling.deform_conv_gemm as dcg  # noqa: E402
+
+
+def _compare_no_grad(B, C, H, W, k, stride, pad, dilation, offset, bias=True, budget=1 << 30, dtype=torch.float32,
+                     seed=0):
+    torch.manual_seed(seed)
+    x = torch.randn(B, C, H, W, dtype=dtype)
+    w = torch.randn(5, C, k, k, dtype=dtype)
+    b = torch.randn(5, dtype=dtype) if bias else None
+    m = torch.rand(B, k * k, *offset.shape[2:], dtype=dtype)
+    off = offset.to(dtype)
+    ref = deform_conv2d(x, off, w, b, stride=stride, padding=pad, dilation=dilation, mask=m)
+    with torch.no_grad():
+        out = gather_gemm_deform_conv2d(x, off, w, b, stride=stride, padding=pad, dilation=dilation, mask=m,
+                                        column_budget_bytes=budget)
+    assert out.shape == ref.shape and out.is_contiguous()
+    assert _rel(out, ref) < 1e-4
+    return out
+
+
+@pytest.mark.parametrize("B,k,stride,pad,dilation,bias", [
+    (1, 3, 1, 1, 1, True), (3, 3, 2, 0, 1, False), (1, 5, 1, 2, 1, False), (3, 5, 2, 1, 2, True),
+    (1, 7, 1, 3, 1, True), (3, 7, 2, 2, 1, False), (1, 3, 2, 2, 2, True)])
+def test_gather_gemm_no_grad_matches_torchvision(B, k, stride, pad, dilation, bias, monkeypatch):
+    calls, cols = [], []
+    fast, columns = dcg._forward_no_grad, dcg._columns
+    monkeypatch.setattr(dcg, "_forward_no_grad", lambda *a: calls.append(1) or fast(*a))
+    monkeypatch.setattr(dcg, "_columns", lambda *a: cols.append(1) or columns(*a))
+    H, W = 10, 9
+    ho = (H + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+    wo = (W + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+    # Scale 4 pushes many samples outside the map (and past the -1 / H zero band).
+    torch.manual_seed(11)
+    off = torch.randn(B, 2 * k * k, ho, wo) * 4
+    out = _compare_no_grad(B, 3, H, W, k, stride, pad, dilation, off, bias=bias)
+    assert calls, "the inference path was not taken"
+    # Chunked: 200 bytes is less than one output row of columns, so every row of every image is its own chunk.
+    cols.clear()
+    chunked = _compare_no_grad(B, 3, H, W, k, stride, pad, dilation, off, bias=bias, budget=200)
+    assert len(cols) == B * ho
+    torch.testing.assert_close(chunked, out, rtol=1e-5, atol=1e-5)
+
+
+def test_gather_gemm_no_grad_integer_and_half_integer_borders():
+    B, k, H, W = 2, 3, 6, 7
+    torch.manual_seed(12)
+    off = torch.randint(-8, 9, (B, 2 * k * k, H, W)).float()
+    _compare_no_grad(B, 4, H, W, k, 1, 1, 1, off)
+    _compare_no_grad(B, 4, H, W, k, 1, 1, 1, off + 0.5)
+    _compare_no_grad(B, 4, H, W, k, 1, 1, 1, off + 0.5, dtype=torch.float64)
+
+
+def test_gather_gemm_no_grad_chunks_of_whole_images_and_of_rows():
+    # Budget for 2 whole 6x7 images of 3x3 x 4-channel columns (6 * 7 * 9 * 4 * 4 bytes each): batch 3 -> chunks of
+    # 2 + 1 images; then a budget of 2 rows of one image -> 3 row chunks per image.
+    B, k, H, W = 3, 3, 6, 7
+    torch.manual_seed(13)
+    off = torch.randn(B, 2 * k * k, H, W) * 3
+    per_image = H * W * k * k * 4 * 4
+    _compare_no_grad(B, 4, H, W, k, 1, 1, 1, off, budget=2 * per_image)
+    _compare_no_grad(B, 4, H, W, k, 1, 1, 1, off, budget=2 * per_image // H)
+
+
+def test_gather_gemm_grad_enabled_without_requires_grad_takes_inference_path(monkeypatch):
+    # Evaluation outside torch.no_grad() (parameters frozen) needs no graph either; with a parameter that requires
+    # grad, the autograd path must be kept.
+    calls = []
+    fast = dcg._forward_no_grad
+    monkeypatch.setattr(dcg, "_forward_no_grad", lambda *a: calls.append(1) or fast(*a))
+    torch.manual_seed(14)
+    x, off, m = torch.randn(1, 2, 5, 5), torch.randn(1, 18, 5, 5), torch.rand(1, 9, 5, 5)
+    w = torch.randn(3, 2, 3, 3)
+    out = gather_gemm_deform_conv2d(x, off, w, padding=1, mask=m)
+    assert calls and out.grad_fn is None
+    calls.clear()
+    out = gather_gemm_deform_conv2d(x, off, w.requires_grad_(), padding=1, mask=m)
+    assert not calls and out.grad_fn is not None
+    torch.testing.assert_close(out, deform_conv2d(x, off, w, padding=1, mask=m), rtol=1e-4, atol=1e-5)

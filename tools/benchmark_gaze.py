@@ -10,7 +10,8 @@ Cases (``--only`` picks a subset):
   train_quickstart one full quickstart training step (forward, losses, backward, Adam step) on random images with
                    hand-built targets (no dataset files).
   infer_dla34      GGNet-DLA34 (configs/GGNet_DLA34_HICO.yaml) inference at 512x512, batch 1, plus the PPDM-DLA34
-                   baseline (configs/ablations/PPDM_baseline_DLA34_HICO.yaml) with the same backend.
+                   baseline (configs/ablations/PPDM_baseline_DLA34_HICO.yaml) with the same backend; also both test
+                   paths' multiply-adds (fvcore, as tools/model_complexity.py), whose ratio bounds the time ratio.
 
 Each case reports the median of ``--repeats`` timed runs after one warm-up, per backend, and the ratio to torchvision.
 Timings are only comparable within one run on an otherwise idle machine.
@@ -129,6 +130,20 @@ def bench_train_quickstart(backend, device, repeats):
     return {"train step": _time(step, device, repeats)}
 
 
+def multiply_adds(path, size=512):
+    """fvcore multiply-adds of the config's test path at size x size (deformable convs counted as convs), as
+    tools/model_complexity.py counts them: the floor that no exact backend can go under."""
+    from fvcore.nn import FlopCountAnalysis
+    from model_complexity import _TestPath, deform_conv_flop  # tools/ is sys.path[0] when run as a script
+    cfg = _load_cfg(path, torch.device("cpu"), "torchvision")
+    cfg.DATASETS.TRAIN, cfg.DATASETS.TEST = (), ()
+    flops = FlopCountAnalysis(_TestPath(build_model(cfg).eval()), torch.zeros(1, 3, size, size))
+    flops.set_op_handle("torchvision::deform_conv2d", deform_conv_flop)
+    flops.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+    with torch.no_grad():
+        return flops.total()
+
+
 def bench_infer(path, backend, device, repeats, size=512):
     cfg = _load_cfg(path, device, backend)
     cfg.DATASETS.TRAIN, cfg.DATASETS.TEST = (), ()
@@ -175,6 +190,10 @@ def main():
     if "train_quickstart" in args.only:
         report("train_quickstart", {b: bench_train_quickstart(b, device, args.repeats) for b in args.backends})
     if "infer_dla34" in args.only:
+        ggnet_macs = multiply_adds("configs/GGNet_DLA34_HICO.yaml")
+        ppdm_macs = multiply_adds("configs/ablations/PPDM_baseline_DLA34_HICO.yaml")
+        print(f"infer_dla34 512   multiply-adds (fvcore): GGNet {ggnet_macs / 1e9:.2f} G, PPDM {ppdm_macs / 1e9:.2f} G, "
+              f"GGNet/PPDM {ggnet_macs / ppdm_macs:.2f}", flush=True)
         res = {}
         for b in args.backends:
             ggnet = bench_infer("configs/GGNet_DLA34_HICO.yaml", b, device, args.repeats)

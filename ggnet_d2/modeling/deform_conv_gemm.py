@@ -1,9 +1,12 @@
 """Modulated deformable convolution (DCNv2) as bilinear gather + one GEMM, built from PyTorch ops.
 
-Why: torchvision's CPU ``deform_conv2d`` backward is single-threaded and dominates GGNet's CPU training time. Here the
-sampled columns are gathered with ``index_select`` on a channels-last copy of the input, weighted by the bilinear
-weights times the mask, and multiplied by the weight matrix; autograd derives every gradient (input via index_add,
-weight/bias via GEMM, offset/mask through the bilinear weights), and all of those ops use torch's thread pool.
+Why: torchvision's CPU ``deform_conv2d`` backward is single-threaded and dominates GGNet's CPU training time, and its
+forward ran the HICO gaze DCN about 5x slower than this file's inference path. Here every sampled column row is the
+sum of the 4 bilinear neighbours' channel vectors (rows of a channels-last copy of the input) weighted by bilinear
+weight x mask, built by ``embedding_bag``, and multiplied by the weight matrix. With autograd on, every gradient comes
+from autograd (input and tap weights through ``embedding_bag``'s backward, so offsets and mask through the bilinear
+weights; weight/bias via GEMM); with it off (inference), each chunk's GEMM and bias go straight into the output. All of
+those ops use torch's thread pool.
 
 Sampling rule (torchvision ``deform_conv2d`` CPU kernel, ``bilinear_interpolate`` in
 torchvision/csrc/ops/cpu/deform_conv2d_kernel.cpp, same as DCNv2's ``dmcn_im2col_bilinear``): a sample at (y, x) with
@@ -12,6 +15,7 @@ contributes 0. Offset layout as in ``deform_conv.py``. Only groups = 1 and one o
 GGNet, CenterNet and PPDM use).
 """
 import torch
+import torch.nn.functional as F
 
 __all__ = ["gather_gemm_deform_conv2d", "COLUMN_BUDGET_BYTES"]
 
@@ -25,8 +29,13 @@ def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-def _columns(x_flat, offset, mask, H, W, row0, kh, kw, stride, padding, dilation):
-    """Sampled columns (b, h', W', kh*kw*C) for output rows [row0, row0 + h') of offset (b, 2k, h', W')."""
+def _taps(offset, mask, H, W, row0, base, kh, kw, stride, padding, dilation):
+    """Bilinear taps of output rows [row0, row0 + h') of offset (b, 2k, h', W').
+
+    Returns 4 pairs (idx, w), one per integer neighbour: idx (b, h', W', k) long, row of the channels-last input
+    (B*H*W, C) (``base`` (b, 1, 1, 1) = first row of each image), clamped onto the map; w (b, h', W', k) = bilinear
+    weight x mask, 0 for a neighbour off the map.
+    """
     b, _, ho, wo = offset.shape
     k = kh * kw
     sh, sw = stride
@@ -47,17 +56,24 @@ def _columns(x_flat, offset, mask, H, W, row0, kh, kw, stride, padding, dilation
     ly, lx = py - y0f, px - x0f
     y0, x0 = y0f.long(), x0f.long()
     m = mask.permute(0, 2, 3, 1)  # (b, h', W', k)
-    base = (torch.arange(b, device=dev) * (H * W)).view(b, 1, 1, 1)
-    cols = None
+    taps = []
     for yy, wy in ((y0, 1 - ly), (y0 + 1, ly)):
         for xx, wx in ((x0, 1 - lx), (x0 + 1, lx)):
             valid = (yy >= 0) & (yy < H) & (xx >= 0) & (xx < W)
-            idx = base + yy.clamp(0, H - 1) * W + xx.clamp(0, W - 1)
-            w = (wy * wx * m * valid.to(dt)).unsqueeze(-1)
-            v = x_flat.index_select(0, idx.reshape(-1)).view(b, ho, wo, k, -1)
-            # In-place accumulation: one pass per neighbour over the (large) columns instead of mul + add.
-            cols = v * w if cols is None else cols.addcmul_(v, w)
-    return cols.reshape(b, ho, wo, -1)
+            taps.append((base + yy.clamp(0, H - 1) * W + xx.clamp(0, W - 1), wy * wx * m * valid.to(dt)))
+    return taps
+
+
+def _columns(x_flat, taps):
+    """Sampled columns (b*h'*W', k*C) from the taps: ``embedding_bag`` sums the 4 weighted neighbour rows of every
+    sample straight into its column row, in one pass; autograd flows to x_flat and to the tap weights (so to the
+    offsets and the mask). Measured faster than 4 ``index_select`` + ``addcmul`` passes both forward (HICO gaze shape,
+    no grad: 0.51 vs 0.78 s) and forward+backward (1.9 vs 2.4 s; 0.16 vs 0.31 s at 64 ch, 32x32, batch 4)."""
+    idx = torch.stack([i for i, _ in taps], -1)
+    w = torch.stack([w for _, w in taps], -1)
+    n = idx[..., 0].numel()
+    return F.embedding_bag(idx.view(n, 4), x_flat, per_sample_weights=w.view(n, 4), mode="sum").view(
+        idx.shape[:3].numel(), -1)
 
 
 def gather_gemm_deform_conv2d(x, offset, weight, bias=None, stride=1, padding=0, dilation=1, mask=None,
@@ -90,23 +106,53 @@ def gather_gemm_deform_conv2d(x, offset, weight, bias=None, stride=1, padding=0,
         mask = offset.new_ones(B, k, ho, wo)
     # Weight as (C_out, k*C_in) matching the column order (kernel position major, channel minor).
     wmat = weight.permute(0, 2, 3, 1).reshape(cout, k * C)
-    x_flat = x.permute(0, 2, 3, 1).reshape(B * H * W, C)
+    # Channels-last rows, copied: for B = 1 ``reshape`` would return a strided view of the channels-first input, and
+    # every gathered row would then touch C cache lines (measured 3-4x slower at the HICO shape).
+    x_flat = x.permute(0, 2, 3, 1).contiguous().view(B * H * W, C)
     row_bytes = wo * k * C * x.element_size()
     rows = max(1, int(column_budget_bytes // max(row_bytes, 1)))
     # Whole images per chunk when they fit (small maps: fewer, larger GEMMs), else output-row slices of one image.
     imgs = max(1, rows // ho) if rows >= ho else 1
+    rows = min(rows, ho)
+    geometry = (kh, kw, stride, padding, dilation)
+    needs_grad = torch.is_grad_enabled() and any(
+        t is not None and t.requires_grad for t in (x, offset, weight, bias, mask))
+    if not needs_grad:
+        return _forward_no_grad(x_flat, offset, mask, wmat, bias, H, W, imgs, rows, geometry)
     outs = []
     for b0 in range(0, B, imgs):
         b1 = min(B, b0 + imgs)
         xb = x_flat[b0 * H * W:b1 * H * W]
+        base = (torch.arange(b1 - b0, device=x.device) * (H * W)).view(-1, 1, 1, 1)
         parts = []
         for r0 in range(0, ho, rows):
             r1 = min(ho, r0 + rows)
-            cols = _columns(xb, offset[b0:b1, :, r0:r1], mask[b0:b1, :, r0:r1], H, W, r0, kh, kw,
-                            stride, padding, dilation)
-            parts.append((cols.reshape(-1, k * C) @ wmat.t()).view(b1 - b0, r1 - r0, wo, cout))
+            taps = _taps(offset[b0:b1, :, r0:r1], mask[b0:b1, :, r0:r1], H, W, r0, base, *geometry)
+            parts.append((_columns(xb, taps) @ wmat.t()).view(b1 - b0, r1 - r0, wo, cout))
         outs.append(torch.cat(parts, 1))
     out = torch.cat(outs, 0).permute(0, 3, 1, 2)
     if bias is not None:
         out = out + bias.view(1, -1, 1, 1)
     return out.contiguous()
+
+
+def _forward_no_grad(x_flat, offset, mask, wmat, bias, H, W, imgs, rows, geometry):
+    """Inference path of ``gather_gemm_deform_conv2d``: ``embedding_bag`` columns, each chunk's GEMM (+ bias)
+    written straight into a channels-last output. Same chunking, same numbers as the autograd path."""
+    B, _, ho, wo = offset.shape
+    cout = wmat.shape[0]
+    out = x_flat.new_empty(B, ho, wo, cout)
+    for b0 in range(0, B, imgs):
+        b1 = min(B, b0 + imgs)
+        base = (torch.arange(b0, b1, device=x_flat.device) * (H * W)).view(-1, 1, 1, 1)
+        for r0 in range(0, ho, rows):
+            r1 = min(ho, r0 + rows)
+            taps = _taps(offset[b0:b1, :, r0:r1], mask[b0:b1, :, r0:r1], H, W, r0, base, *geometry)
+            cols = _columns(x_flat, taps)
+            # Contiguous: a chunk is either whole images or rows of one image.
+            dst = out[b0:b1, r0:r1].view(-1, cout)
+            if bias is None:
+                torch.mm(cols, wmat.t(), out=dst)
+            else:
+                torch.addmm(bias, cols, wmat.t(), out=dst)
+    return out.permute(0, 3, 1, 2).contiguous()
