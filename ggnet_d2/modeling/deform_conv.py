@@ -19,13 +19,12 @@ __all__ = ["ModulatedDeformConv", "ModulatedDeformConvPack", "split_offset_mask"
            "resolve_deform_conv_backend"]
 
 DEFORM_CONV_BACKENDS = {"torchvision": deform_conv2d, "gather_gemm": gather_gemm_deform_conv2d}
-# What "auto" picks per (device type, autograd on). Source: tools/benchmark_gaze.py on the shared 2-core dev machine
-# (issue 14; to be re-taken on an idle machine). CPU training: gather_gemm's gaze step forward+backward was 9.3x (HICO
-# shape: 256 ch, 5x5, 128x128, batch 1) and 9.0x (quickstart shape) faster than torchvision's single-threaded
-# backward, a quickstart training step 2.4x. CPU inference: gather_gemm's no-grad path (embedding_bag columns, GEMM
-# into the output) ran the HICO gaze step forward 4.7-4.9x and the quickstart one 5.0-5.3x faster, and GGNet-DLA34
-# inference at 512x512 in 2.1-2.4 s against 7.1-7.5 s (PPDM-DLA34: 0.81-0.88 s against 2.1-2.4 s). cuda: torchvision's
-# fused kernel (30.9 vs 118.2 ms per HICO gaze step forward+backward on an H100, README).
+# What "auto" picks per (device type, autograd on). Source: tools/benchmark_gaze.py --repeats 3 (README, "Fast
+# deformable convolution on CPU"). CPU (2-core dev machine, idle): gather_gemm ran the HICO gaze step 4.2x faster
+# forward and 9.6x faster forward+backward than torchvision's op (whose CPU backward is single-threaded), a quickstart
+# training step 2.55x faster, GGNet-DLA34 inference at 512x512 3.4x faster. CUDA (H100, torch 2.11): torchvision's
+# fused kernel won everywhere (HICO gaze step forward+backward 31.5 vs 114.4 ms; GGNet-DLA34 inference 16.2 vs
+# 65.6 ms).
 AUTO_BACKEND_BY_DEVICE = {("cpu", True): "gather_gemm", ("cpu", False): "gather_gemm",
                           ("cuda", True): "torchvision", ("cuda", False): "torchvision"}
 
