@@ -217,3 +217,19 @@ def test_register_is_lazy_then_loads_contiguous_dicts(default_root, tmp_path):
             MetadataCatalog.pop(n, None)
             if old[n] is not None:
                 DatasetCatalog.register(n, old[n])
+
+
+def test_registered_splits_take_the_policy_and_log_their_summary_once(caplog):
+    """The test loader and the evaluator both load the test split: its verb histogram is logged on the first load
+    only, and the config's bad-record policy reaches it (configure_hoi_datasets re-registers PolicyLoaders)."""
+    import logging
+
+    from ggnet_d2.data.datasets.bad_records import BadRecordPolicy, PolicyLoader
+
+    registered = DatasetCatalog.data["synth_hoi_test"]
+    assert isinstance(registered, PolicyLoader)
+    loader = registered.with_policy(BadRecordPolicy("error"))  # a fresh copy: nothing loaded yet
+    with caplog.at_level(logging.INFO, logger="ggnet_d2.data.datasets.hoi_json"):
+        first, second = loader(), loader()
+    lines = [r.getMessage() for r in caplog.records if "HOIs in" in r.getMessage()]
+    assert len(first) == len(second) == 100 and len(lines) == 1 and lines[0].startswith("synth_hoi_test: ")

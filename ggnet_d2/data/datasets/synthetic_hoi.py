@@ -41,6 +41,7 @@ hard-negative attentive loss (HNA) its hard negatives:
 HOI (triplet) classes are the 7 (verb, object) pairs above, in verb order (``hoi_id`` = verb id - 1). Each verb is
 drawn uniformly, so every triplet has well over 10 training instances: ``rare_hoi_ids`` is empty.
 """
+import functools
 import json
 import logging
 import os
@@ -51,6 +52,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 from detectron2.data import DatasetCatalog, MetadataCatalog
+
+from .bad_records import PolicyLoader
 
 __all__ = [
     "SYNTH_HOI_OBJECTS",
@@ -408,6 +411,14 @@ def ensure_synthetic_hoi(root=None, num_train=800, num_test=100, image_size=_IMA
     return final
 
 
+def _load_split(root, split, name, policy=None, log=True):
+    from ggnet_d2.data import load_hoi_json  # late import: ggnet_d2.data imports this module
+
+    path = ensure_synthetic_hoi(root)
+    return load_hoi_json(str(path / f"{split}.json"), str(path / "images" / split), dataset_name=name,
+                         metadata=synthetic_hoi_metadata(), policy=policy, log=log)
+
+
 def register_synthetic_hoi(root=None):
     """Register ``synth_hoi_train`` and ``synth_hoi_test`` in detectron2's catalogs.
 
@@ -426,13 +437,8 @@ def register_synthetic_hoi(root=None):
         if name in DatasetCatalog.list():
             continue
 
-        def _load(split=split, name=name):
-            from ggnet_d2.data import load_hoi_json  # late import: ggnet_d2.data imports this module
-
-            path = ensure_synthetic_hoi(root)
-            return load_hoi_json(str(path / f"{split}.json"), str(path / "images" / split), dataset_name=name,
-                                 metadata=synthetic_hoi_metadata())
-
-        DatasetCatalog.register(name, _load)
+        # a PolicyLoader, like every HOI dataset: the config's bad-record policy applies, and the verb histogram
+        # is logged on the first load only (the test loader and the evaluator both load the test split)
+        DatasetCatalog.register(name, PolicyLoader(functools.partial(_load_split, root, split, name)))
         MetadataCatalog.get(name).set(json_file=str(folder / f"{split}.json"),
                                       image_root=str(folder / "images" / split), **synthetic_hoi_metadata())
