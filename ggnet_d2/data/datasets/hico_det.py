@@ -176,8 +176,7 @@ def _parse_hico_record(i, name, ann, size, obj_map, person, hoi_classes, skips, 
                 raise RecordProblem("unknown_verb", f"HOI {hoi!r} does not match verb {verb!r} / object {obj!r}")
             s, o = box_id(bh, person), box_id(bo, obj_map[obj])
         except RecordProblem as p:
-            p.where = f" hoi #{k}"
-            raise
+            raise p.at(f" hoi #{k}") from None
         hois.append({"subject_id": s, "object_id": o, "verb_id": int(verb), "hoi_id": int(hoi)})
     skips.num_clipped += num_clipped
     return {"file_name": name, "image_id": _image_id(name, i), "height": height, "width": width,

@@ -78,12 +78,6 @@ def _check_record(i, raw, json_file, image_root, thing_map, verb_map, policy, sk
         return None
 
 
-def _at(problem, where):
-    """``problem`` located at ``where`` (" annotation #j", " hoi #k") inside its record."""
-    problem.where = where
-    return problem
-
-
 def _parse_record(i, raw, image_root, thing_map, verb_map, policy, skips, ignored_verbs):
     if not isinstance(raw, dict) or not isinstance(raw.get("file_name"), str):
         raise RecordProblem("malformed_record", "record has no 'file_name' string")
@@ -114,7 +108,7 @@ def _parse_record(i, raw, image_root, thing_map, verb_map, policy, skips, ignore
                 mismatch = size_mismatch(path, height, width) if size_from_record else None
                 raise (mismatch or p) from None
         except RecordProblem as p:
-            raise _at(p, f" annotation #{j}") from None
+            raise p.at(f" annotation #{j}") from None
         num_clipped += clipped
         annotations.append({"bbox": box, "bbox_mode": BoxMode.XYXY_ABS, "category_id": cat})
 
@@ -122,22 +116,22 @@ def _parse_record(i, raw, image_root, thing_map, verb_map, policy, skips, ignore
     for k, hoi in enumerate(_list_field(raw, "hoi_annotation")):
         where = f" hoi #{k}"
         if not isinstance(hoi, dict):
-            raise _at(RecordProblem("malformed_record", f"{hoi!r} is not an object"), where)
+            raise RecordProblem("malformed_record", f"{hoi!r} is not an object").at(where)
         try:
             s, o = parse_dataset_id(hoi.get("subject_id")), parse_dataset_id(hoi.get("object_id"))
         except ValueError:
-            raise _at(RecordProblem("malformed_record", "subject_id/object_id are not integers"), where) from None
+            raise RecordProblem("malformed_record", "subject_id/object_id are not integers").at(where) from None
         if not (0 <= s < len(annotations) and 0 <= o < len(annotations)):
-            raise _at(RecordProblem("hoi_index_out_of_range",
-                                    f"subject_id {s} / object_id {o} outside the {len(annotations)} boxes"), where)
+            raise RecordProblem("hoi_index_out_of_range",
+                                f"subject_id {s} / object_id {o} outside the {len(annotations)} boxes").at(where)
         try:
             verb_dataset_id = parse_dataset_id(hoi.get("category_id"))
             if verb_dataset_id in ignored_verbs:
                 continue
             verb = verb_map[verb_dataset_id]
         except (KeyError, ValueError):
-            raise _at(RecordProblem("unknown_verb", f"unknown verb category_id {hoi.get('category_id')!r}"),
-                      where) from None
+            raise RecordProblem("unknown_verb",
+                                f"unknown verb category_id {hoi.get('category_id')!r}").at(where) from None
         hois.append({"subject_id": s, "object_id": o, "verb_id": verb})
 
     skips.num_clipped += num_clipped

@@ -5,6 +5,7 @@ file and record and hands it to its ``SkipLog`` (skip or ``BadRecordError``, doc
 """
 import math
 import os
+import stat
 
 from PIL import Image
 
@@ -20,6 +21,11 @@ class RecordProblem(Exception):
         self.reason = reason
         self.message = message
         self.where = ""  # the part of the record (" annotation #2"), set by the loader
+
+    def at(self, where):
+        """This problem located at ``where`` (" annotation #j", " hoi #k") inside its record; returns it."""
+        self.where = where
+        return self
 
 
 def _number(value, what):
@@ -90,7 +96,7 @@ def image_file_problem(path):
         st = os.stat(path)
     except OSError:
         raise RecordProblem("missing_image", f"image file {path} does not exist") from None
-    if not os.path.isfile(path) or st.st_size == 0:
+    if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
         raise RecordProblem("unreadable_image", f"image file {path} is empty or not a regular file")
 
 

@@ -328,10 +328,8 @@ class GGNet(nn.Module):
         k, tx, ty = center_affine(height, width, self.test_square_size)
         return self.pixel_mean.new_tensor([1 / k, 1 / k]), self.pixel_mean.new_tensor([-tx / k, -ty / k])
 
-    def _to_instances(self, d, i, scale, height, width, offset=None):
-        box_scale = scale.repeat(2)
-        box_offset = 0 if offset is None else offset.repeat(2)
-        offset = 0 if offset is None else offset
+    def _to_instances(self, d, i, scale, height, width, offset):
+        box_scale, box_offset = scale.repeat(2), offset.repeat(2)
         # padding of external candidates (mask False) is never matched and not reported
         hm, om = d["human_mask"][i], d["object_mask"][i]
         human_boxes = d["human_boxes"][i][hm] * box_scale + box_offset
