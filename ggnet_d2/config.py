@@ -205,4 +205,10 @@ def add_ggnet_config(cfg):
     # them) make the evaluation fail, as the official protocols score every test image (eval_one.m, vsrl_eval.py);
     # True scores them as images without detections, with a warning.
     _C.TEST.HOI.ALLOW_MISSING_IMAGES = False
+
+    # --- issue 20: prediction files ---
+    # A prediction entry of an image that is not in the test split is an error naming it (it would otherwise be
+    # scored as an image of false positives); True leaves such entries out with a warning (evaluate_hoi.py's
+    # --drop-unknown-images).
+    _C.TEST.HOI.DROP_UNKNOWN_IMAGES = False
     return cfg
