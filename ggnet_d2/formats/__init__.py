@@ -7,6 +7,7 @@ detectron2), used by the dataset loaders (:mod:`ggnet_d2.data`) and the scoring 
 - :mod:`.hico_det`: HICO-DET's PPDM/GGNet JSON, hicodet instances JSON, anno_bbox.mat and anno.mat.
 - :mod:`.vcoco`: V-COCO's vcoco_*.json, vcoco_*.ids and the COCO instances file.
 - :mod:`.vocabulary`: class, verb and HOI lists of HICO-DET, COCO, V-COCO and HOI-W; HICO-DET's rare and test splits.
+- :mod:`.records`: the PPDM/GGNet image record and single-value checks (boxes, sizes), for loaders and readers.
 - :mod:`.ids`, :mod:`.ground_truth`: id maps, and the flat ground-truth arrays the readers return.
 """
 from .ground_truth import HOIGroundTruth
@@ -17,6 +18,7 @@ from .ids import hoi_class_lookup, id_lookup, int_map, invert_id_map, parse_data
 from .json_file import FormatError, load_json
 from .predictions import (ENTRY_KEYS, PredictionArrays, decode_prediction_entries, decode_prediction_file,
                           image_positions, load_prediction_file)
+from .records import RecordProblem, parse_ppdm_record
 from .vcoco import read_coco_instances, read_vcoco_actions, read_vcoco_image_ids
 from .vocabulary import hico_hoi_classes, hico_test_image_names
 
@@ -26,5 +28,6 @@ __all__ = [
     "read_list_action", "read_ppdm_ground_truth", "hoi_class_lookup", "id_lookup", "int_map", "invert_id_map",
     "parse_dataset_id", "FormatError", "load_json", "ENTRY_KEYS", "PredictionArrays", "decode_prediction_entries",
     "decode_prediction_file", "image_positions", "load_prediction_file", "read_coco_instances",
-    "read_vcoco_actions", "read_vcoco_image_ids", "hico_hoi_classes", "hico_test_image_names",
+    "read_vcoco_actions", "read_vcoco_image_ids", "hico_hoi_classes", "hico_test_image_names", "RecordProblem",
+    "parse_ppdm_record",
 ]

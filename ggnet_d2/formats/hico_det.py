@@ -26,8 +26,9 @@ import os
 import numpy as np
 
 from .ground_truth import HOIGroundTruth
-from .ids import hoi_class_lookup, parse_dataset_id
+from .ids import hoi_class_lookup
 from .json_file import FormatError, load_json
+from .records import RecordProblem, parse_ppdm_record
 from .vocabulary import (HICO_HOI_LIST, HICO_OBJECTS_COCO_ORDER, HICO_RARE_HOI_IDS, HICO_VERBS, hico_hoi_classes,
                          hico_ppdm_id_maps)
 
@@ -68,14 +69,6 @@ def hico_scoring_metadata():
     }
 
 
-def _id_or_none(value):
-    """A file id as int (see :func:`parse_dataset_id`), None when it is none."""
-    try:
-        return parse_dataset_id(value)
-    except ValueError:
-        return None
-
-
 def _lookup(table, verb, obj):
     return int(table[verb, obj]) if verb < table.shape[0] and obj < table.shape[1] else -1
 
@@ -109,42 +102,21 @@ def read_ppdm_ground_truth(json_file, thing_from_file, verb_from_file, hoi_class
         where = f"{json_file}: image #{i} ({name})"
         if not isinstance(name, str):
             raise FormatError(f"{where}: record has no 'file_name' string")
+        try:
+            annotations, pairs = parse_ppdm_record(r, thing_from_file, verb_from_file, ignored)
+        except RecordProblem as p:
+            raise FormatError(f"{where}{p.where}: {p.message}") from None
         names.append(os.path.basename(name))
-        boxes, cats = [], []
-        for j, a in enumerate(r.get("annotations", [])):
-            box = a.get("bbox") if isinstance(a, dict) else None
-            try:
-                box = [float(v) for v in box]
-            except (TypeError, ValueError):
-                box = None
-            if box is None or len(box) != 4 or not np.all(np.isfinite(box)):
-                raise FormatError(f"{where} annotation #{j}: bbox {a.get('bbox') if isinstance(a, dict) else a!r} "
-                                 "is not 4 finite numbers")
-            cat = thing_from_file.get(_id_or_none(a.get("category_id")))
-            if cat is None:
-                raise FormatError(f"{where} annotation #{j}: unknown object category_id {a.get('category_id')!r}")
-            boxes.append(box)
-            cats.append(cat)
-        for k, h in enumerate(r.get("hoi_annotation", [])):
-            s, o, v = (_id_or_none(h.get(key)) if isinstance(h, dict) else None
-                       for key in ("subject_id", "object_id", "category_id"))
-            if v in ignored:
-                continue
-            if s is None or o is None or not (0 <= s < len(boxes) and 0 <= o < len(boxes)):
-                raise FormatError(f"{where} hoi #{k}: subject_id / object_id outside the image's {len(boxes)} "
-                                 "annotations")
-            if v not in verb_from_file:
-                raise FormatError(f"{where} hoi #{k}: unknown verb category_id {h.get('category_id')!r}")
-            c = _lookup(lookup, verb_from_file[v], cats[o])
+        for k, (s, o, v) in enumerate(pairs):
+            c = _lookup(lookup, v, annotations[o][1])
             if c < 0:
-                raise FormatError(f"{where} hoi #{k}: verb {v} with object category {cats[o]} is no HOI class of "
-                                 "the dataset")
+                raise FormatError(f"{where} hoi #{k}: verb {v} with object category {annotations[o][1]} is no HOI "
+                                  "class of the dataset")
             img.append(i)
             hoi.append(c)
-            sub.append(boxes[s])
-            obj.append(boxes[o])
+            sub.append(annotations[s][0])
+            obj.append(annotations[o][0])
     return HOIGroundTruth(names, img, hoi, sub, obj)
-
 
 
 def hicodet_header(d, json_file):

@@ -12,10 +12,10 @@ import numpy as np
 from detectron2.structures import BoxMode
 
 from ...formats.hico_det import hicodet_header
+from ...formats.records import RecordProblem, fit_box, parse_box, parse_size
 from ...formats.vocabulary import HICO_OBJECTS_COCO_ORDER, HICO_VERBS, hico_hoi_classes, hico_ppdm_id_maps
 from .bad_records import BadRecordError, BadRecordPolicy, SkipLog
 from .hoi_json import log_verb_histogram, read_json_file
-from .record_checks import RecordProblem, fit_box, parse_box, parse_size
 
 __all__ = [
     "load_hico_det_instances", "hico_official_hoi_classes", "hico_official_correspondence", "hico_ppdm_static_metadata",
