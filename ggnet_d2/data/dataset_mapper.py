@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 class HOIDatasetMapper:
     """Reads the image, augments it with its boxes, and (train) builds ``"ggnet_targets"`` at the output stride.
 
-    Output: the dataset dict plus ``"image"`` (uint8 tensor (3, H, W) in ``image_format``); train mode adds
+    Output: the dataset dict plus ``"image"`` (uint8 tensor (3, H, W) in ``image_format``; float32 on the 0-255
+    scale after a float colour augmentation, INPUT.GGNET.COLOR_AUG "random_order_shared_gray"); train mode adds
     ``"ggnet_targets"`` (dict of tensors, keys/shapes in docs/interfaces.md, Ho = H / stride). Test mode resizes with
     the longer side TEST_SIZE and builds no targets. Boxes are transformed with the image (input pixels), then divided
     by the stride (feature-map pixels).
