@@ -212,4 +212,9 @@ def add_ggnet_config(cfg):
     # "random_order_shared_gray" = the authors' color_aug (src/lib/utils/image.py, CornerNet's): the three in random
     # order, against the grayscale of the input, unclipped float, lighting last (data/transforms.py).
     _C.INPUT.GGNET.COLOR_AUG = "detectron2_ops"
+    # Hard negatives of the HNA target M (data/targets.py HARD_NEGATIVE_RULES): "per_pair" = verbs valid with the
+    # object and not labelled for the human-object pair (Sec. 3.3, the paper configs); "per_hoi_in_order" = the
+    # authors' hico.py __getitem__: per HOI in annotation order, only that HOI's verb excluded, a negative skipped
+    # where its square already holds a positive value.
+    _C.INPUT.GGNET.HARD_NEGATIVE_RULE = "per_pair"
     return cfg
