@@ -30,7 +30,8 @@ class HOIDatasetMapper:
     An image that cannot be decoded (missing, truncated, not an image) or whose size disagrees with the record's
     ``height``/``width`` raises :class:`BadRecordError` naming the file and image id -- in a DataLoader worker too,
     whose error the main process re-raises -- except in training under the "skip" policy, where the mapper logs a
-    warning naming it and returns None (detectron2's ``MapDataset`` then draws another image).
+    warning naming it and returns None; ``GGNetTrainer``'s loader (:class:`ReplacingMapDataset`) then maps another
+    image in its place and counts it.
     """
 
     @configurable
