@@ -104,6 +104,7 @@ def test_train_net_finishes_on_a_set_with_undecodable_images(tmp_path):
     # twice, each truncated one is named and replaced, and the count grows
     for name in ("truncated0.jpg", "truncated1.jpg"):
         assert f"{name} (image_id" in log and "the image cannot be decoded" in log
+    assert "phone.jpg" not in log  # the EXIF-rotated photo is read as shown (issue 20 item 2): neither loader nor mapper skip it
     replaced = [line for line in log.splitlines() if "replaced so far in data-loader worker 0" in line]
     assert len(replaced) >= 2 and "2 image(s) replaced so far" in log
     metrics = [json.loads(line) for line in (out / "metrics.json").read_text().splitlines()]
