@@ -4,13 +4,13 @@ import logging
 
 import numpy as np
 import torch
-from PIL import Image
 from detectron2.config import configurable
 from detectron2.data import MetadataCatalog
 from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
 from .datasets.bad_records import BadRecordError
+from .image_io import ImageReadError, read_image
 from .targets import TRAINING_TARGET_KEYS, build_ggnet_targets
 from .transforms import build_hoi_test_augmentation, build_hoi_train_augmentation
 
@@ -28,10 +28,13 @@ class HOIDatasetMapper:
     the longer side TEST_SIZE and builds no targets. Boxes are transformed with the image (input pixels), then divided
     by the stride (feature-map pixels).
 
-    An image that cannot be decoded (missing, truncated, not an image) or whose size disagrees with the record's
+    Images are read by ``image_io.read_image``: EXIF orientation applied, any pixel format converted to 8 bits.
+    An image that cannot be decoded (missing, truncated, not an image, a pixel format with no sound 8-bit
+    conversion) or whose size (as shown, after EXIF orientation) disagrees with the record's
     ``height``/``width`` raises :class:`BadRecordError` naming the file and image id -- in a DataLoader worker too,
     whose error the main process re-raises -- except in training under the "skip" policy, where the mapper logs a
-    warning naming it and returns None (detectron2's ``MapDataset`` then draws another image).
+    warning naming it and returns None; ``GGNetTrainer``'s loader (:class:`ReplacingMapDataset`) then maps another
+    image in its place and counts it.
     """
 
     @configurable
@@ -126,16 +129,16 @@ class HOIDatasetMapper:
         return d
 
     def _read(self, d):
-        """The decoded image of dataset dict ``d``, or None (skipped) / BadRecordError when it cannot be used."""
+        """The decoded image of dataset dict ``d`` (``image_io.read_image``: EXIF orientation applied, any pixel
+        format to 8 bits), or None (skipped) / BadRecordError when it cannot be used."""
         try:
-            image = utils.read_image(d["file_name"], format=self.image_format)
+            image = read_image(d["file_name"], format=self.image_format)
             utils.check_image_size(d, image)
             return image
         except utils.SizeMismatchError as e:
             problem = f"size mismatch: {e}"
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-            # PIL: UnidentifiedImageError / "image file is truncated" (OSError), broken headers (SyntaxError).
-            problem = f"the image cannot be decoded ({type(e).__name__}: {e})"
+        except ImageReadError as e:
+            problem = e.reason
         message = f"{d['file_name']} (image_id {d.get('image_id')}): {problem}"
         if self.is_train and self.bad_record_policy == "skip":
             logger.warning(f"{message}; skipped (DATASETS.HOI.BAD_RECORD_POLICY 'skip')")
