@@ -226,8 +226,10 @@ def add_ggnet_config(cfg):
     # initial logit scale: CLIP's initial temperature 1/0.07 (Radford et al. 2021; GEN-VLKT's logit_scale)
     _C.MODEL.GGNET.TEXT.LOGIT_SCALE_INIT = 1.0 / 0.07
     # Zero-shot HICO-DET splits (ggnet_d2/data/zero_shot.py): "" | "rare_first" | "non_rare_first" | "unseen_object"
-    # | "unseen_verb" (GEN-VLKT's hico_unseen_index) | "unseen_action_eoid" (EoID's UA_HOI_IDX).
+    # | "unseen_verb" (GEN-VLKT's hico_unseen_index) | "unseen_action_eoid" (EoID's UA_HOI_IDX) | "rare_first_eoid"
+    # (EoID's RARE_HOI_IDX: all 138 rare classes) | "custom". The evaluator then adds Full / Seen / Unseen mAP.
     _C.DATASETS.HOI.ZERO_SHOT_SPLIT = ""
+    _C.DATASETS.HOI.ZERO_SHOT_UNSEEN = []  # split "custom": unseen HOI class ids (the dataset's hoi_classes)
     # How unseen HOIs leave the training set: "pair" = GEN-VLKT (datasets/hico.py): every HOI of a human-object pair
     # with an unseen HOI is dropped, boxes used only by dropped pairs too, images left without HOI dropped; "label" =
     # EoID (hico_ua_base.py / hico_uc_base.py): only the unseen HOI annotations go, every image and box is kept.

@@ -12,6 +12,7 @@ from detectron2.utils.logger import setup_logger
 from torch.nn.parallel import DistributedDataParallel
 
 from ggnet_d2.data import HOIDatasetMapper
+from ggnet_d2.data.zero_shot import check_model_zero_shot_restriction, zero_shot_train_dicts
 from ggnet_d2.evaluation import build_hoi_evaluator
 from ggnet_d2.modeling import GGNetCheckpointer
 from ggnet_d2.modeling.heads import GlanceGazeHead
@@ -144,7 +145,10 @@ class GGNetTrainer(DefaultTrainer):
 
     @classmethod
     def build_train_loader(cls, cfg):
-        return build_detection_train_loader(cfg, mapper=HOIDatasetMapper(cfg, is_train=True))
+        mapper = HOIDatasetMapper(cfg, is_train=True)
+        if cfg.DATASETS.HOI.ZERO_SHOT_SPLIT:  # unseen HOI classes out of the training set (data/zero_shot.py)
+            return build_detection_train_loader(cfg, mapper=mapper, dataset=zero_shot_train_dicts(cfg))
+        return build_detection_train_loader(cfg, mapper=mapper)
 
     @classmethod
     def build_test_loader(cls, cfg, dataset_name):
@@ -153,9 +157,11 @@ class GGNetTrainer(DefaultTrainer):
     @classmethod
     def test(cls, cfg, model, evaluators=None):
         """DefaultTrainer.test, after checking the model against each test dataset (person class) and giving it the
-        first one's correspondence where it has none (``adopt_dataset_facts``)."""
+        first one's correspondence where it has none (``adopt_dataset_facts``); under a zero-shot split, checking
+        that this correspondence admits every unseen class (``check_model_zero_shot_restriction``)."""
         for name in cfg.DATASETS.TEST:
             adopt_dataset_facts(model, name)
+            check_model_zero_shot_restriction(model, cfg, name)  # logs it; refuses one suppressing unseen classes
         return super().test(cfg, model, evaluators)
 
     @classmethod

@@ -23,6 +23,9 @@ def build_hoi_evaluator(cfg, dataset_name, output_folder=None, allow_missing_ima
     Returns:
         DatasetEvaluator: HICODetEvaluator ("hico_det"), VCOCOEvaluator ("vcoco") or HOIEvaluator ("hoi").
 
+    With ``DATASETS.HOI.ZERO_SHOT_SPLIT`` set (HICO-DET and generic evaluators), the metrics add the split's Seen /
+    Unseen subsets next to Full (``mAP_default_unseen`` ...).
+
     Raises:
         ValueError: naming the dataset when its evaluator_type is missing or unknown.
     """
@@ -33,4 +36,12 @@ def build_hoi_evaluator(cfg, dataset_name, output_folder=None, allow_missing_ima
     if allow_missing_images is None:
         hoi = cfg.TEST.get("HOI", None) if cfg is not None else None
         allow_missing_images = bool(hoi.get("ALLOW_MISSING_IMAGES", False)) if hoi is not None else False
-    return EVALUATOR_TYPES[evaluator_type](dataset_name, output_folder, allow_missing_images=allow_missing_images)
+    kwargs = {}
+    split = cfg.DATASETS.HOI.get("ZERO_SHOT_SPLIT", "") if cfg is not None and "HOI" in cfg.DATASETS else ""
+    if split and evaluator_type != "vcoco":  # Full / Seen / Unseen of the zero-shot split (issue 23)
+        from ggnet_d2.data.zero_shot import unseen_hoi_ids
+
+        hoi_classes = MetadataCatalog.get(dataset_name).hoi_classes
+        kwargs["unseen_hoi_ids"] = unseen_hoi_ids(split, cfg.DATASETS.HOI.ZERO_SHOT_UNSEEN, len(hoi_classes))
+    return EVALUATOR_TYPES[evaluator_type](dataset_name, output_folder, allow_missing_images=allow_missing_images,
+                                           **kwargs)

@@ -21,6 +21,7 @@ from .prediction_format import (
     invert_id_map,
     outputs_to_prediction_entry,
 )
+from .zero_shot_subsets import seen_unseen_subsets
 
 __all__ = ["HOIEvaluator"]
 
@@ -46,7 +47,7 @@ class HOIEvaluator(DatasetEvaluator):
     extra_image_pattern = None  # see HOIScorer
 
     def __init__(self, dataset_name=None, output_dir=None, *, distributed=True, ground_truth=None, metadata=None,
-                 allow_missing_images=False):
+                 allow_missing_images=False, unseen_hoi_ids=None):
         """
         Args:
             dataset_name (str, optional): registered dataset; its dicts give the ground truth and its metadata the
@@ -59,6 +60,8 @@ class HOIEvaluator(DatasetEvaluator):
                 ``hoi_classes``, ``thing_dataset_id_to_contiguous_id``, ``verb_dataset_id_to_contiguous_id``).
             allow_missing_images (bool): score images of the split without a prediction entry as images without
                 detections (default: refuse, naming how many and the first few).
+            unseen_hoi_ids (sequence[int], optional): the unseen classes of a zero-shot split: Seen / Unseen
+                subsets are added to the metrics (zero_shot_subsets.py).
 
         Raises:
             ValueError: when neither a dataset name nor ground truth + metadata is given, or metadata lacks a key.
@@ -83,6 +86,8 @@ class HOIEvaluator(DatasetEvaluator):
         self._validate_metadata()
         self._scorer = HOIScorer(metadata, self._dataset_name, self.empty_class, self.box_shift,
                                  self.extra_image_pattern)
+        if unseen_hoi_ids is not None:
+            self._scorer.subsets.update(seen_unseen_subsets(unseen_hoi_ids, len(self._hoi_objects)))
         self.known_object_source = None
         self.reset()
 

@@ -12,11 +12,14 @@ Layout (``.npz``, no pickled objects):
 """
 import dataclasses
 import json
+import logging
 import os
 
 import numpy as np
 
-__all__ = ["TextEmbeddings", "load_text_embeddings", "save_text_embeddings"]
+logger = logging.getLogger(__name__)
+
+__all__ = ["TextEmbeddings", "load_text_embeddings", "save_text_embeddings", "apply_text_verb_list"]
 
 _META_KEYS = ("verb_classes", "object_classes", "verb_prompts", "hoi_prompts", "prompt_kind", "model", "pretrained",
               "open_clip_version", "dataset")
@@ -109,3 +112,27 @@ def load_text_embeddings(path):
     emb = TextEmbeddings(**arrays, **{k: meta[k] for k in _META_KEYS})
     emb.check(path)
     return emb
+
+
+def apply_text_verb_list(cfg):
+    """With MODEL.GGNET.VERB_CLASSIFIER "text", set MODEL.GGNET.NUM_VERBS to the number of verbs in
+    MODEL.GGNET.TEXT.EMBEDDINGS_FILE (the verb list is data: a model trained on one list can be evaluated on another).
+
+    Args:
+        cfg (CfgNode): not frozen.
+
+    Returns:
+        CfgNode: ``cfg`` (changed in place, a log line when NUM_VERBS changes).
+
+    Raises:
+        FileNotFoundError / ValueError: as :func:`load_text_embeddings`.
+    """
+    g = cfg.MODEL.GGNET
+    if g.VERB_CLASSIFIER != "text":
+        return cfg
+    emb = load_text_embeddings(g.TEXT.EMBEDDINGS_FILE)
+    if len(emb.verb_classes) != g.NUM_VERBS:
+        logger.info(f"MODEL.GGNET.NUM_VERBS {g.NUM_VERBS} -> {len(emb.verb_classes)}: the verbs of "
+                    f"{g.TEXT.EMBEDDINGS_FILE}")
+        g.NUM_VERBS = len(emb.verb_classes)
+    return cfg
