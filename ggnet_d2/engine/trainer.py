@@ -14,6 +14,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ggnet_d2.data import HOIDatasetMapper
 from ggnet_d2.data.replacing_map_dataset import ReplacingMapDataset
+from ggnet_d2.data.zero_shot import check_model_zero_shot_restriction, zero_shot_train_dicts
 from ggnet_d2.evaluation import build_hoi_evaluator
 from ggnet_d2.modeling import GGNetCheckpointer
 from ggnet_d2.modeling.heads import GlanceGazeHead
@@ -155,8 +156,11 @@ class GGNetTrainer(DefaultTrainer):
     def build_train_loader(cls, cfg):
         """detectron2's training loader (its sampler, batching and workers from cfg) over a
         :class:`ReplacingMapDataset`: an image the mapper skips is replaced by another one, on any Python and
-        detectron2 version (v0.6's own retry fails on Python >= 3.11)."""
-        args = build_detection_train_loader.from_config(cfg, mapper=HOIDatasetMapper(cfg, is_train=True))
+        detectron2 version (v0.6's own retry fails on Python >= 3.11). Under a zero-shot split the dataset is the
+        training set without the unseen HOI classes (data/zero_shot.py)."""
+        dataset = zero_shot_train_dicts(cfg) if cfg.DATASETS.HOI.ZERO_SHOT_SPLIT else None
+        args = build_detection_train_loader.from_config(cfg, mapper=HOIDatasetMapper(cfg, is_train=True),
+                                                        dataset=dataset)
         args["dataset"] = ReplacingMapDataset(args["dataset"], args["mapper"])
         args["mapper"] = None
         return build_detection_train_loader(**args)
@@ -168,9 +172,11 @@ class GGNetTrainer(DefaultTrainer):
     @classmethod
     def test(cls, cfg, model, evaluators=None):
         """DefaultTrainer.test, after checking the model against each test dataset (person class) and giving it the
-        first one's correspondence where it has none (``adopt_dataset_facts``)."""
+        first one's correspondence where it has none (``adopt_dataset_facts``); under a zero-shot split, checking
+        that this correspondence admits every unseen class (``check_model_zero_shot_restriction``)."""
         for name in cfg.DATASETS.TEST:
             adopt_dataset_facts(model, name)
+            check_model_zero_shot_restriction(model, cfg, name)  # logs it; refuses one suppressing unseen classes
         return super().test(cfg, model, evaluators)
 
     @classmethod

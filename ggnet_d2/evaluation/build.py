@@ -28,6 +28,9 @@ def build_hoi_evaluator(cfg, dataset_name, output_folder=None, allow_missing_ima
     Returns:
         DatasetEvaluator: HICODetEvaluator ("hico_det"), VCOCOEvaluator ("vcoco") or HOIEvaluator ("hoi").
 
+    With ``DATASETS.HOI.ZERO_SHOT_SPLIT`` set (HICO-DET and generic evaluators), the metrics add the split's Seen /
+    Unseen subsets next to Full (``mAP_default_unseen`` ...).
+
     Raises:
         KeyError: naming the dataset and the closest registered names when it is not registered.
         ValueError: naming the dataset when its evaluator_type is unknown.
@@ -46,5 +49,12 @@ def build_hoi_evaluator(cfg, dataset_name, output_folder=None, allow_missing_ima
         allow_missing_images = bool(hoi.get("ALLOW_MISSING_IMAGES", False)) if hoi is not None else False
     if drop_unknown_images is None:
         drop_unknown_images = bool(hoi.get("DROP_UNKNOWN_IMAGES", False)) if hoi is not None else False
+    kwargs = {}
+    split = cfg.DATASETS.HOI.get("ZERO_SHOT_SPLIT", "") if cfg is not None and "HOI" in cfg.DATASETS else ""
+    if split and evaluator_type != "vcoco":  # Full / Seen / Unseen of the zero-shot split (issue 23)
+        from ggnet_d2.data.zero_shot import unseen_hoi_ids
+
+        hoi_classes = MetadataCatalog.get(dataset_name).hoi_classes
+        kwargs["unseen_hoi_ids"] = unseen_hoi_ids(split, cfg.DATASETS.HOI.ZERO_SHOT_UNSEEN, len(hoi_classes))
     return EVALUATOR_TYPES[evaluator_type](dataset_name, output_folder, allow_missing_images=allow_missing_images,
-                                           drop_unknown_images=drop_unknown_images)
+                                           drop_unknown_images=drop_unknown_images, **kwargs)
