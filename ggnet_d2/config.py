@@ -205,4 +205,16 @@ def add_ggnet_config(cfg):
     # them) make the evaluation fail, as the official protocols score every test image (eval_one.m, vsrl_eval.py);
     # True scores them as images without detections, with a warning.
     _C.TEST.HOI.ALLOW_MISSING_IMAGES = False
+
+    # --- issue 21: the authors' training recipe as choices ---
+    # Colour augmentation (with COLOR_JITTER as strength and PCA_LIGHTING): "detectron2_ops" = detectron2's
+    # RandomBrightness, RandomContrast, RandomSaturation in that order, each clipped to uint8, then PCALighting;
+    # "random_order_shared_gray" = the authors' color_aug (src/lib/utils/image.py, CornerNet's): the three in random
+    # order, against the grayscale of the input, unclipped float, lighting last (data/transforms.py).
+    _C.INPUT.GGNET.COLOR_AUG = "detectron2_ops"
+    # Hard negatives of the HNA target M (data/targets.py HARD_NEGATIVE_RULES): "per_pair" = verbs valid with the
+    # object and not labelled for the human-object pair (Sec. 3.3, the paper configs); "per_hoi_in_order" = the
+    # authors' hico.py __getitem__: per HOI in annotation order, only that HOI's verb excluded, a negative skipped
+    # where its square already holds a positive value.
+    _C.INPUT.GGNET.HARD_NEGATIVE_RULE = "per_pair"
     return cfg

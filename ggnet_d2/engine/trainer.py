@@ -13,6 +13,7 @@ from detectron2.utils.logger import setup_logger
 from torch.nn.parallel import DistributedDataParallel
 
 from ggnet_d2.data import HOIDatasetMapper
+from ggnet_d2.data.replacing_map_dataset import ReplacingMapDataset
 from ggnet_d2.evaluation import build_hoi_evaluator
 from ggnet_d2.modeling import GGNetCheckpointer
 from ggnet_d2.modeling.heads import GlanceGazeHead
@@ -152,7 +153,13 @@ class GGNetTrainer(DefaultTrainer):
 
     @classmethod
     def build_train_loader(cls, cfg):
-        return build_detection_train_loader(cfg, mapper=HOIDatasetMapper(cfg, is_train=True))
+        """detectron2's training loader (its sampler, batching and workers from cfg) over a
+        :class:`ReplacingMapDataset`: an image the mapper skips is replaced by another one, on any Python and
+        detectron2 version (v0.6's own retry fails on Python >= 3.11)."""
+        args = build_detection_train_loader.from_config(cfg, mapper=HOIDatasetMapper(cfg, is_train=True))
+        args["dataset"] = ReplacingMapDataset(args["dataset"], args["mapper"])
+        args["mapper"] = None
+        return build_detection_train_loader(**args)
 
     @classmethod
     def build_test_loader(cls, cfg, dataset_name):

@@ -4,7 +4,7 @@ import math
 import torch
 from torch import nn
 
-from ..deform_conv import ModulatedDeformConv, split_offset_mask
+from ...layers import ModulatedDeformConv, split_offset_mask
 
 __all__ = ["GlanceGazeHead"]
 
