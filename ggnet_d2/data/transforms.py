@@ -8,14 +8,15 @@ Test: aspect-preserving resize so the longer side is TEST_SIZE (the model pads w
 or, with ``INPUT.GGNET.TEST_PLACEMENT: "center"``, the authors' centring warp (``test_placement.py``).
 
 The GGNet authors' published training (src/lib/datasets/dataset/hico.py ``__getitem__``, src/lib/utils/image.py
-``color_aug``) crops differently (INPUT.GGNET.CROP "authors": ``AuthorsRandomCrop``) and adds PCA lighting noise
-(INPUT.GGNET.PCA_LIGHTING: ``PCALighting``).
+``color_aug``) crops differently (INPUT.GGNET.CROP "random_crop_border": ``AuthorsRandomCrop``) and adds PCA
+lighting noise (INPUT.GGNET.PCA_LIGHTING: ``PCALighting``).
 """
 import numpy as np
 from detectron2.data import transforms as T
 from PIL import Image
 
-from .test_placement import TEST_PLACEMENTS, CenterAffine
+from ..config_choices import CROP_RANDOM_BORDER, PLACEMENT_CENTER, resolve_choice
+from .test_placement import CenterAffine
 
 __all__ = ["RandomCenterAffine", "AuthorsRandomCrop", "PCALighting", "ResizeLongestEdge", "authors_crop_border",
            "build_hoi_train_augmentation", "build_hoi_test_augmentation"]
@@ -139,15 +140,13 @@ def build_hoi_train_augmentation(cfg):
         list[T.Augmentation]: output image is INPUT_SIZE x INPUT_SIZE.
 
     Raises:
-        ValueError: for an unknown INPUT.GGNET.CROP.
+        ValueError: for an unknown INPUT.GGNET.CROP (``resolve_choice``).
     """
     g = cfg.INPUT.GGNET
-    if g.CROP == "center_affine":
-        augs = [RandomCenterAffine(g.INPUT_SIZE, tuple(g.SCALE_RANGE), g.SHIFT)]
-    elif g.CROP == "authors":
+    if resolve_choice("INPUT.GGNET.CROP", g.CROP) == CROP_RANDOM_BORDER:
         augs = [AuthorsRandomCrop(g.INPUT_SIZE, tuple(g.CROP_SCALES), g.CROP_BORDER)]
     else:
-        raise ValueError(f"INPUT.GGNET.CROP must be 'center_affine' or 'authors', got {g.CROP!r}")
+        augs = [RandomCenterAffine(g.INPUT_SIZE, tuple(g.SCALE_RANGE), g.SHIFT)]
     if g.FLIP_PROB > 0:
         augs.append(T.RandomFlip(prob=g.FLIP_PROB, horizontal=True, vertical=False))
     j = g.COLOR_JITTER
@@ -163,10 +162,8 @@ def build_hoi_test_augmentation(cfg):
     ``INPUT.GGNET.TEST_PLACEMENT`` "top_left", ``[CenterAffine(TEST_SIZE)]`` for "center".
 
     Raises:
-        ValueError: an unknown TEST_PLACEMENT.
+        ValueError: an unknown TEST_PLACEMENT (``resolve_choice``).
     """
     g = cfg.INPUT.GGNET
-    placement = g.get("TEST_PLACEMENT", "top_left")
-    if placement not in TEST_PLACEMENTS:
-        raise ValueError(f"INPUT.GGNET.TEST_PLACEMENT must be one of {TEST_PLACEMENTS}, got {placement!r}")
-    return [CenterAffine(g.TEST_SIZE)] if placement == "center" else [ResizeLongestEdge(g.TEST_SIZE)]
+    placement = resolve_choice("INPUT.GGNET.TEST_PLACEMENT", g.TEST_PLACEMENT)
+    return [CenterAffine(g.TEST_SIZE)] if placement == PLACEMENT_CENTER else [ResizeLongestEdge(g.TEST_SIZE)]

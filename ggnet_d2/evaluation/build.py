@@ -14,7 +14,7 @@ def build_hoi_evaluator(cfg, dataset_name, output_folder=None, allow_missing_ima
     """Build the evaluator named by ``MetadataCatalog.get(dataset_name).evaluator_type``.
 
     Args:
-        cfg (CfgNode): ``TEST.HOI.ALLOW_MISSING_IMAGES`` is read when present.
+        cfg (CfgNode | None): a GGNet config (``TEST.HOI.ALLOW_MISSING_IMAGES``); None: not allowed.
         dataset_name (str): a registered HOI dataset.
         output_folder (str, optional): where predictions and per-class APs are written.
         allow_missing_images (bool | None): overrides the config: score images of the split without a prediction
@@ -31,6 +31,5 @@ def build_hoi_evaluator(cfg, dataset_name, output_folder=None, allow_missing_ima
         raise ValueError(f"dataset {dataset_name}: evaluator_type {evaluator_type!r} is not one of "
                          f"{sorted(EVALUATOR_TYPES)}")
     if allow_missing_images is None:
-        hoi = cfg.TEST.get("HOI", None) if cfg is not None else None
-        allow_missing_images = bool(hoi.get("ALLOW_MISSING_IMAGES", False)) if hoi is not None else False
+        allow_missing_images = cfg is not None and bool(cfg.TEST.HOI.ALLOW_MISSING_IMAGES)
     return EVALUATOR_TYPES[evaluator_type](dataset_name, output_folder, allow_missing_images=allow_missing_images)
