@@ -12,6 +12,7 @@ from detectron2.utils.env import seed_all_rng
 from detectron2.utils.logger import setup_logger
 from torch.nn.parallel import DistributedDataParallel
 
+from ggnet_d2.config_choices import OPTIMIZER_ADAM, resolve_choice
 from ggnet_d2.data import HOIDatasetMapper
 from ggnet_d2.data.replacing_map_dataset import ReplacingMapDataset
 from ggnet_d2.data.zero_shot import check_model_zero_shot_restriction, zero_shot_train_dicts
@@ -141,15 +142,12 @@ class GGNetTrainer(DefaultTrainer):
             weight_decay_bias=cfg.SOLVER.WEIGHT_DECAY_BIAS,
         )
         params = scale_glance_lr(params, model, cfg.SOLVER.GLANCE_LR_FACTOR)
-        name = cfg.SOLVER.OPTIMIZER.upper()
-        if name == "ADAM":
+        if resolve_choice("SOLVER.OPTIMIZER", cfg.SOLVER.OPTIMIZER) == OPTIMIZER_ADAM:
             optimizer_cls, kwargs = torch.optim.Adam, {"weight_decay": cfg.SOLVER.WEIGHT_DECAY}
-        elif name == "SGD":
+        else:
             optimizer_cls = torch.optim.SGD
             kwargs = {"momentum": cfg.SOLVER.MOMENTUM, "nesterov": cfg.SOLVER.NESTEROV,
                       "weight_decay": cfg.SOLVER.WEIGHT_DECAY}
-        else:
-            raise ValueError(f"SOLVER.OPTIMIZER must be 'ADAM' or 'SGD', got {cfg.SOLVER.OPTIMIZER!r}")
         return maybe_add_gradient_clipping(cfg, optimizer_cls)(params, lr=cfg.SOLVER.BASE_LR, **kwargs)
 
     @classmethod
