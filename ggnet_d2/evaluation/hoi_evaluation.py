@@ -17,6 +17,7 @@ from ..formats.ground_truth import HOIGroundTruth
 from ..formats.ids import invert_id_map
 from ..metrics.hoi_scoring import KNOWN_OBJECT_SOURCES, HOIScorer
 from .prediction_format import gather_and_save_entries, ground_truth_from_dataset_dicts, outputs_to_prediction_entry
+from .zero_shot_subsets import seen_unseen_subsets
 
 __all__ = ["HOIEvaluator"]
 
@@ -41,7 +42,7 @@ class HOIEvaluator(DatasetEvaluator):
     box_shift = 0.0  # pixels added to detections and ground truth before matching (HICO-DET: 1)
 
     def __init__(self, dataset_name=None, output_dir=None, *, distributed=True, ground_truth=None, metadata=None,
-                 allow_missing_images=False, drop_unknown_images=False):
+                 allow_missing_images=False, drop_unknown_images=False, unseen_hoi_ids=None):
         """
         Args:
             dataset_name (str, optional): registered dataset; its dicts give the ground truth and its metadata the
@@ -56,6 +57,8 @@ class HOIEvaluator(DatasetEvaluator):
                 detections (default: refuse, naming how many and the first few).
             drop_unknown_images (bool): leave out (with a warning) entries of images that are not in the split
                 (default: refuse, naming the first; ``TEST.HOI.DROP_UNKNOWN_IMAGES``).
+            unseen_hoi_ids (sequence[int], optional): the unseen classes of a zero-shot split: Seen / Unseen
+                subsets are added to the metrics (zero_shot_subsets.py).
 
         Raises:
             ValueError: when neither a dataset name nor ground truth + metadata is given, or metadata lacks a key.
@@ -81,6 +84,8 @@ class HOIEvaluator(DatasetEvaluator):
         self._validate_metadata()
         self._scorer = HOIScorer(metadata, self._dataset_name, self.empty_class, self.box_shift,
                                  self._split_images())
+        if unseen_hoi_ids is not None:
+            self._scorer.subsets.update(seen_unseen_subsets(unseen_hoi_ids, len(self._hoi_objects)))
         self.known_object_source = None
         self.reset()
 

@@ -7,7 +7,7 @@ file and record and hands it to its ``SkipLog`` (skip or ``BadRecordError``, doc
 import os
 import stat
 
-from PIL import Image
+from ..image_io import ImageReadError, image_size
 
 from ...formats.records import RecordProblem, fit_box, parse_box, parse_size
 
@@ -27,13 +27,12 @@ def image_file_problem(path):
 
 
 def image_size_from_file(path):
-    """(height, width) from the image header (PIL reads only the header). Raises RecordProblem "unreadable_image"."""
+    """(height, width) as shown, after the EXIF orientation (``image_io.image_size``: header only), which is the
+    frame of the annotation boxes. Raises RecordProblem "unreadable_image"."""
     try:
-        with Image.open(path) as im:
-            width, height = im.size
-    except (OSError, ValueError, Image.DecompressionBombError) as e:
-        raise RecordProblem("unreadable_image", f"cannot read the image size from {path} ({e})") from None
-    return height, width
+        return image_size(path)
+    except ImageReadError as e:
+        raise RecordProblem("unreadable_image", str(e)) from None
 
 
 def size_mismatch(path, height, width):
