@@ -78,7 +78,8 @@ def load_hico_det_instances(json_file, image_root=None, policy=None):
     Raises:
         BadRecordError: the file is not JSON, lacks a hicodet key, or its object names are not HICO-DET's 80;
             under the "error" policy, for an HOI whose object/verb disagrees with the file's correspondence, a
-            degenerate box, a box outside the image by more than ``policy.box_clip_tolerance``, a null, non-numeric or non-finite value or a malformed entry (file, image index and name, HOI index).
+            degenerate box, a box outside the image by more than ``policy.box_clip_tolerance``, a null, non-numeric
+            or non-finite value or a malformed entry (file, image index and name, HOI index).
     """
     policy = policy or BadRecordPolicy()
     d = read_json_file(json_file)
