@@ -205,4 +205,9 @@ def add_ggnet_config(cfg):
     # them) make the evaluation fail, as the official protocols score every test image (eval_one.m, vsrl_eval.py);
     # True scores them as images without detections, with a warning.
     _C.TEST.HOI.ALLOW_MISSING_IMAGES = False
+    # --- issue 19: dataset facts reach the model through its config ---
+    # Where MODEL.GGNET.VALID_VERB_OBJECT came from, for the precedence with a checkpoint's correspondence and the log:
+    # "metadata:<dataset>" when setup_cfg copied it from the dataset metadata (ggnet_d2/engine/dataset_facts.py);
+    # "" = given in the config ("config").
+    _C.MODEL.GGNET.VALID_VERB_OBJECT_SOURCE = ""
     return cfg

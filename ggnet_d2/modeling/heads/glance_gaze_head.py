@@ -63,6 +63,11 @@ class GlanceGazeHead(nn.Module):
         for last in [self.glance_cls, *[c if isinstance(c, nn.Conv2d) else c[-1] for c in self.gaze_cls]]:
             nn.init.constant_(last.bias, bias_init)
 
+    def glance_parameters(self):
+        """Parameters of the glance step (``glance_conv``, ``glance_cls``): the authors' "hm_rel" modules, whose LR
+        their --recover_loss_weight multiplies (src/main.py)."""
+        return [*self.glance_conv.parameters(), *self.glance_cls.parameters()]
+
     def forward(self, x):
         f0 = torch.relu(self.glance_conv(x))
         logits = [self.glance_cls(f0)]
