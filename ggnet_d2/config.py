@@ -97,6 +97,10 @@ def _add_model_ggnet(_C):
     # Correspondence (Sec. 3.4, Eq. 8: objects matched only for the verbs they admit) as [verb, object] contiguous
     # pairs, for a model whose dataset metadata does not give it; empty = from the metadata, else the checkpoint.
     _C.MODEL.GGNET.VALID_VERB_OBJECT = []
+    # Where MODEL.GGNET.VALID_VERB_OBJECT came from, for the precedence with a checkpoint's correspondence and the log:
+    # "metadata:<dataset>" when setup_cfg copied it from the dataset metadata (ggnet_d2/engine/dataset_facts.py);
+    # "" = given in the config ("config").
+    _C.MODEL.GGNET.VALID_VERB_OBJECT_SOURCE = ""
     # Heads.
     _C.MODEL.GGNET.OUTPUT_STRIDE = 4  # Sec. 3.1: backbone output stride
     _C.MODEL.GGNET.HEAD_CONV = 256  # Sec. 3.2 / CenterNet: channels of each head's 3x3 conv
