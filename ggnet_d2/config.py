@@ -217,4 +217,9 @@ def add_ggnet_config(cfg):
     # authors' hico.py __getitem__: per HOI in annotation order, only that HOI's verb excluded, a negative skipped
     # where its square already holds a positive value.
     _C.INPUT.GGNET.HARD_NEGATIVE_RULE = "per_pair"
+    # Head conv biases at start (modeling/heads/bias_init.py): "zero" = every head's hidden and regression biases 0,
+    # heatmap classifiers at OBJ_HEATMAP_BIAS_INIT (CenterNet/PPDM's DLA heads, fill_fc_weights); "pytorch_default" =
+    # the authors' GGNet Hourglass networks (ggnet_hourglass_s1/_s2.py exkp): only the heatmap classifiers filled,
+    # the other conv biases at nn.Conv2d's default uniform(+-1/sqrt(fan_in)), ActPoint offset convs at 0.
+    _C.MODEL.GGNET.HEAD_BIAS_INIT = "zero"
     return cfg

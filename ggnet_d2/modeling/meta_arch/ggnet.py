@@ -14,7 +14,7 @@ from detectron2.structures import Boxes, ImageList, Instances
 from ...data.targets import TRAINING_TARGET_KEYS
 from ...data.test_placement import TEST_PLACEMENTS, center_affine
 from ..external import build_external_source, candidates_from_detections
-from ..heads import HOIHeads
+from ..heads import HOIHeads, apply_head_bias_init
 from ..losses import apm_l1_loss, cross_process_normalizer, focal_loss, hna_focal_loss, masked_l1_loss
 from ..postprocess import clip_boxes_authors, decode_hoi
 from .dataset_facts import static_dataset_facts
@@ -117,6 +117,7 @@ class GGNet(nn.Module):
                      bias_init=g.OBJ_HEATMAP_BIAS_INIT, apm_input=g.APM_INPUT,
                      deform_conv_backend=cfg.MODEL.DEFORM_CONV_BACKEND)
             for name in backbone._out_features])
+        apply_head_bias_init(heads, g.get("HEAD_BIAS_INIT", "zero"))
         valid, source = static_dataset_facts(cfg)
         if valid is None:
             # Every pair allowed until a checkpoint or the loaded data says otherwise (PPDM decodes so without its
