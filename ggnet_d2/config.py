@@ -222,4 +222,10 @@ def add_ggnet_config(cfg):
     # the authors' GGNet Hourglass networks (ggnet_hourglass_s1/_s2.py exkp): only the heatmap classifiers filled,
     # the other conv biases at nn.Conv2d's default uniform(+-1/sqrt(fan_in)), ActPoint offset convs at 0.
     _C.MODEL.GGNET.HEAD_BIAS_INIT = "zero"
+    # Interaction branch (modeling/heads/aggregation_heads.py): "glance_gaze" = GGNet's glance and gaze steps
+    # (Sec. 3.2); the paper's Table 3 alternatives on the PPDM baseline (NUM_GAZE_STEPS 0, APM_PER_VERB False):
+    # "human_point" (I + H), "object_point" (I + O), "human_object_points" (I + H + O) -- F0 concatenated with F0 at
+    # the human/object center PPDM's point matching assigns to each pixel --, "actpoints" (ActPoints w/o glance and
+    # gaze: one deformable conv over coarse ActPoints predicted on F0).
+    _C.MODEL.GGNET.INTERACTION_AGGREGATION = "glance_gaze"
     return cfg

@@ -14,7 +14,7 @@ from detectron2.structures import Boxes, ImageList, Instances
 from ...data.targets import TRAINING_TARGET_KEYS
 from ...data.test_placement import TEST_PLACEMENTS, center_affine
 from ..external import build_external_source, candidates_from_detections
-from ..heads import HOIHeads, apply_head_bias_init
+from ..heads import build_hoi_heads
 from ..losses import apm_l1_loss, cross_process_normalizer, focal_loss, hna_focal_loss, masked_l1_loss
 from ..postprocess import clip_boxes_authors, decode_hoi
 from .dataset_facts import static_dataset_facts
@@ -110,14 +110,7 @@ class GGNet(nn.Module):
         g = cfg.MODEL.GGNET
         backbone = build_backbone(cfg)
         shapes = backbone.output_shape()
-        heads = nn.ModuleList([
-            HOIHeads(shapes[name].channels, num_classes=g.NUM_CLASSES, num_verbs=g.NUM_VERBS, head_conv=g.HEAD_CONV,
-                     num_actpoints=g.NUM_ACTPOINTS, num_gaze_steps=g.NUM_GAZE_STEPS,
-                     share_gaze_convs=g.SHARE_GAZE_CONVS, apm_per_verb=g.APM_PER_VERB,
-                     bias_init=g.OBJ_HEATMAP_BIAS_INIT, apm_input=g.APM_INPUT,
-                     deform_conv_backend=cfg.MODEL.DEFORM_CONV_BACKEND)
-            for name in backbone._out_features])
-        apply_head_bias_init(heads, g.get("HEAD_BIAS_INIT", "zero"))
+        heads = nn.ModuleList([build_hoi_heads(cfg, shapes[name].channels) for name in backbone._out_features])
         valid, source = static_dataset_facts(cfg)
         if valid is None:
             # Every pair allowed until a checkpoint or the loaded data says otherwise (PPDM decodes so without its
