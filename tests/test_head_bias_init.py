@@ -37,7 +37,8 @@ def _biases(rule):
 def test_authors_rule_redraws_exactly_their_default_biases():
     zero, _ = _biases("zero")
     theirs, model = _biases("pytorch_default")
-    assert set(DEFAULT_IN_AUTHORS) | set(PRIOR) | set(ZERO) | set(DEFAULT_IN_BOTH) == set(zero)  # every head bias is classified
+    # every head bias is classified
+    assert set(DEFAULT_IN_AUTHORS) | set(PRIOR) | set(ZERO) | set(DEFAULT_IN_BOTH) == set(zero)
     for name in DEFAULT_IN_AUTHORS:
         assert not zero[name].any(), name
         b = theirs[name]

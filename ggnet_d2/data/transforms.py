@@ -18,8 +18,8 @@ from PIL import Image
 
 from .test_placement import TEST_PLACEMENTS, CenterAffine
 
-__all__ = ["RandomCenterAffine", "AuthorsRandomCrop", "PCALighting", "RandomOrderColorJitter", "SharedGrayColorTransform",
-           "ResizeLongestEdge", "authors_crop_border", "build_hoi_train_augmentation", "build_hoi_test_augmentation",
+__all__ = ["RandomCenterAffine", "AuthorsRandomCrop", "PCALighting", "RandomOrderColorJitter",
+           "SharedGrayColorTransform", "ResizeLongestEdge", "authors_crop_border", "build_hoi_train_augmentation", "build_hoi_test_augmentation",
            "COLOR_AUGS"]
 
 # INPUT.GGNET.COLOR_AUG values: detectron2's RandomBrightness/Contrast/Saturation in a fixed order on uint8, or the
