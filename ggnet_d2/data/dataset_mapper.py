@@ -9,6 +9,7 @@ from detectron2.data import MetadataCatalog
 from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
+from ..config_choices import GAZE_TARGET_SHARP, resolve_choice
 from .datasets.bad_records import BadRecordError
 from .image_io import ImageReadError, read_image
 from .targets import TRAINING_TARGET_KEYS, build_ggnet_targets
@@ -94,10 +95,11 @@ class HOIDatasetMapper:
             "max_hois": g.MAX_HOIS,
             "min_overlap": g.MIN_OVERLAP,
             "hna_radius": g.HNA_RADIUS,
-            "bad_record_policy": cfg.DATASETS.HOI.BAD_RECORD_POLICY if "HOI" in cfg.DATASETS else "error",
-            "hard_negative_rule": g.get("HARD_NEGATIVE_RULE", "per_pair"),
+            "bad_record_policy": cfg.DATASETS.HOI.BAD_RECORD_POLICY,
+            "hard_negative_rule": resolve_choice("INPUT.GGNET.HARD_NEGATIVE_RULE", g.HARD_NEGATIVE_RULE),
         }
-        if cfg.MODEL.GGNET.LOSS.GAZE_TARGET == "sharp" and cfg.MODEL.GGNET.NUM_GAZE_STEPS > 0:
+        gaze_target = resolve_choice("MODEL.GGNET.LOSS.GAZE_TARGET", cfg.MODEL.GGNET.LOSS.GAZE_TARGET)
+        if gaze_target == GAZE_TARGET_SHARP and cfg.MODEL.GGNET.NUM_GAZE_STEPS > 0:
             args["gaze_sigma_factors"] = (g.GAZE_SIGMA_FACTOR, g.GAZE_NEGATIVE_SIGMA_FACTOR)
         if is_train and len(cfg.DATASETS.TRAIN) and "valid_verb_object" not in overrides:
             name = cfg.DATASETS.TRAIN[0]

@@ -5,9 +5,7 @@ import cv2
 import numpy as np
 from detectron2.data import transforms as T
 
-__all__ = ["center_affine", "CenterAffineTransform", "CenterAffine", "TEST_PLACEMENTS"]
-
-TEST_PLACEMENTS = ("top_left", "center")
+__all__ = ["center_affine", "CenterAffineTransform", "CenterAffine"]
 
 
 def center_affine(height, width, size):

@@ -10,8 +10,10 @@ from detectron2.utils.logger import setup_logger
 from ggnet_d2.config import add_ggnet_config
 from ggnet_d2.data import configure_hoi_datasets
 from ggnet_d2.data.datasets import register_custom_hoi_datasets
+from ggnet_d2.modeling.language import apply_text_verb_list
 
 from .batch_scaling import fit_batch_to_world_size
+from .config_check import check_ggnet_config
 
 __all__ = ["setup_cfg"]
 
@@ -38,13 +40,16 @@ def setup_cfg(config_file, opts=(), args=None):
     Raises:
         FileNotFoundError: when ``config_file`` does not exist.
         RuntimeError: when ``opts`` set MODEL.DEVICE to CUDA and no GPU is available.
-        ValueError: a bad ``DATASETS.HOI`` entry (policy, tolerance, custom dataset).
+        ConfigError: (a ValueError) every bad value of the merged config (``check_ggnet_config``), before any
+            dataset is read; earlier value names are replaced by the current ones with a deprecation warning.
+        ValueError: a bad ``DATASETS.HOI.CUSTOM`` entry.
     """
     cfg = get_cfg()
     add_ggnet_config(cfg)
     if config_file:
         cfg.merge_from_file(config_file)
     cfg.merge_from_list(list(opts))
+    check_ggnet_config(cfg)  # every bad value in one error, before any data is read
     if cfg.MODEL.DEVICE.startswith("cuda") and not torch.cuda.is_available():
         opts = list(opts)
         asked = [opts[i + 1] for i in range(0, len(opts) - 1, 2) if opts[i] == "MODEL.DEVICE"]
@@ -54,6 +59,7 @@ def setup_cfg(config_file, opts=(), args=None):
         logger.warning("MODEL.DEVICE is %s but no CUDA device is available: running on the CPU", cfg.MODEL.DEVICE)
         cfg.MODEL.DEVICE = "cpu"
     cfg = fit_batch_to_world_size(cfg, comm.get_world_size())
+    apply_text_verb_list(cfg)  # VERB_CLASSIFIER "text": NUM_VERBS is the embeddings file's
     cfg.freeze()
     register_custom_hoi_datasets(cfg)
     configure_hoi_datasets(cfg)

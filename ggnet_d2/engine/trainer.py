@@ -12,8 +12,10 @@ from detectron2.utils.env import seed_all_rng
 from detectron2.utils.logger import setup_logger
 from torch.nn.parallel import DistributedDataParallel
 
+from ggnet_d2.config_choices import OPTIMIZER_ADAM, resolve_choice
 from ggnet_d2.data import HOIDatasetMapper
 from ggnet_d2.data.replacing_map_dataset import ReplacingMapDataset
+from ggnet_d2.data.zero_shot import check_model_zero_shot_restriction, zero_shot_train_dicts
 from ggnet_d2.evaluation import build_hoi_evaluator
 from ggnet_d2.modeling import GGNetCheckpointer
 from ggnet_d2.modeling.heads import GlanceGazeHead
@@ -140,23 +142,23 @@ class GGNetTrainer(DefaultTrainer):
             weight_decay_bias=cfg.SOLVER.WEIGHT_DECAY_BIAS,
         )
         params = scale_glance_lr(params, model, cfg.SOLVER.GLANCE_LR_FACTOR)
-        name = cfg.SOLVER.OPTIMIZER.upper()
-        if name == "ADAM":
+        if resolve_choice("SOLVER.OPTIMIZER", cfg.SOLVER.OPTIMIZER) == OPTIMIZER_ADAM:
             optimizer_cls, kwargs = torch.optim.Adam, {"weight_decay": cfg.SOLVER.WEIGHT_DECAY}
-        elif name == "SGD":
+        else:
             optimizer_cls = torch.optim.SGD
             kwargs = {"momentum": cfg.SOLVER.MOMENTUM, "nesterov": cfg.SOLVER.NESTEROV,
                       "weight_decay": cfg.SOLVER.WEIGHT_DECAY}
-        else:
-            raise ValueError(f"SOLVER.OPTIMIZER must be 'ADAM' or 'SGD', got {cfg.SOLVER.OPTIMIZER!r}")
         return maybe_add_gradient_clipping(cfg, optimizer_cls)(params, lr=cfg.SOLVER.BASE_LR, **kwargs)
 
     @classmethod
     def build_train_loader(cls, cfg):
         """detectron2's training loader (its sampler, batching and workers from cfg) over a
         :class:`ReplacingMapDataset`: an image the mapper skips is replaced by another one, on any Python and
-        detectron2 version (v0.6's own retry fails on Python >= 3.11)."""
-        args = build_detection_train_loader.from_config(cfg, mapper=HOIDatasetMapper(cfg, is_train=True))
+        detectron2 version (v0.6's own retry fails on Python >= 3.11). Under a zero-shot split the dataset is the
+        training set without the unseen HOI classes (data/zero_shot.py)."""
+        dataset = zero_shot_train_dicts(cfg) if cfg.DATASETS.HOI.ZERO_SHOT_SPLIT else None
+        args = build_detection_train_loader.from_config(cfg, mapper=HOIDatasetMapper(cfg, is_train=True),
+                                                        dataset=dataset)
         args["dataset"] = ReplacingMapDataset(args["dataset"], args["mapper"])
         args["mapper"] = None
         return build_detection_train_loader(**args)
@@ -168,9 +170,11 @@ class GGNetTrainer(DefaultTrainer):
     @classmethod
     def test(cls, cfg, model, evaluators=None):
         """DefaultTrainer.test, after checking the model against each test dataset (person class) and giving it the
-        first one's correspondence where it has none (``adopt_dataset_facts``)."""
+        first one's correspondence where it has none (``adopt_dataset_facts``); under a zero-shot split, checking
+        that this correspondence admits every unseen class (``check_model_zero_shot_restriction``)."""
         for name in cfg.DATASETS.TEST:
             adopt_dataset_facts(model, name)
+            check_model_zero_shot_restriction(model, cfg, name)  # logs it; refuses one suppressing unseen classes
         return super().test(cfg, model, evaluators)
 
     @classmethod

@@ -6,13 +6,12 @@ feature-map pixels (x, y); the meta-architecture scales them to original pixels.
 import torch
 import torch.nn.functional as F
 
+from ..config_choices import MATCH_EQ8, resolve_choice
 from ..layers import gather_at_index
 
 __all__ = ["heatmap_peaks", "topk_peaks", "decode_boxes", "decode_actpoints", "match_points", "match_points_authors",
            "head_candidates",
            "duplicate_triplets", "clip_boxes_authors", "decode_hoi"]
-
-MATCH_RULES = ("eq8", "authors")
 
 
 def heatmap_peaks(heat, kernel=3):
@@ -212,7 +211,8 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
         person_class_id (int): channel of human points.
         topk_interactions, topk_humans, topk_objects (int): K of Sec. 3.4.
         valid_verb_object (Tensor or None): (V, C) bool; objects of classes invalid for the verb are not matched.
-        match_rule (str): ``"eq8"`` (paper Eq. 8, ``match_points``) or ``"authors"`` (``match_points_authors``).
+        match_rule (str): ``"eq8"`` (paper Eq. 8, ``match_points``) or ``"score_over_offset_area"``
+            (``match_points_authors``); the earlier name ``"authors"`` is accepted with a deprecation warning.
         dedup (bool): mark repeated (subject, object, verb) triplets invalid, keeping the highest-scoring one (the
             authors' decode.py). The authors' output then lists triplets by (subject, object, verb) index
             (``np.unique``'s order); ours stay in decreasing score order, which the evaluators rank by anyway.
@@ -236,9 +236,8 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
     Raises:
         ValueError: an unknown ``match_rule``.
     """
-    if match_rule not in MATCH_RULES:
-        raise ValueError(f"match_rule must be one of {MATCH_RULES}, got {match_rule!r}")
-    match = match_points if match_rule == "eq8" else match_points_authors
+    match_rule = resolve_choice("MODEL.GGNET.TEST.MATCH_RULE", match_rule, "match_rule")
+    match = match_points if match_rule == MATCH_EQ8 else match_points_authors
     b, _, h, w = interaction_heatmap.shape
     s_i, verb, ys_i, xs_i = topk_peaks(heatmap_peaks(interaction_heatmap), topk_interactions)
     if humans is None or objects is None:

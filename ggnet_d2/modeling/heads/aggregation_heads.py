@@ -21,6 +21,8 @@ import math
 import torch
 from torch import nn
 
+from ...config_choices import (AGGREGATION_ACTPOINTS, AGGREGATION_GLANCE_GAZE, AGGREGATION_HUMAN_OBJECT_POINTS,
+                               AGGREGATION_HUMAN_POINT, AGGREGATION_OBJECT_POINT, CHOICES)
 from ...layers import ModulatedDeformConv, split_offset_mask
 from ..postprocess import head_candidates, match_points_authors
 from .apm_head import APMHead
@@ -30,8 +32,9 @@ __all__ = ["INTERACTION_AGGREGATIONS", "PointAggregationHead", "ActPointsAggrega
            "matched_center_features"]
 
 # MODEL.GGNET.INTERACTION_AGGREGATION values; "glance_gaze" is GGNet's own interaction branch (HOIHeads).
-INTERACTION_AGGREGATIONS = ("glance_gaze", "human_point", "object_point", "human_object_points", "actpoints")
-_POINT_PARTS = {"human_point": ("human",), "object_point": ("object",), "human_object_points": ("human", "object")}
+INTERACTION_AGGREGATIONS = CHOICES["MODEL.GGNET.INTERACTION_AGGREGATION"]
+_POINT_PARTS = {AGGREGATION_HUMAN_POINT: ("human",), AGGREGATION_OBJECT_POINT: ("object",),
+                AGGREGATION_HUMAN_OBJECT_POINTS: ("human", "object")}
 
 
 def matched_center_features(features, offsets, centers, scores):
@@ -158,7 +161,7 @@ class AggregationHOIHeads(nn.Module):
                  apm_per_verb=False, person_class_id=0, topk_humans=100, topk_objects=100, bias_init=-2.19,
                  deform_conv_backend="torchvision"):
         super().__init__()
-        if aggregation not in INTERACTION_AGGREGATIONS[1:]:
+        if aggregation not in INTERACTION_AGGREGATIONS or aggregation == AGGREGATION_GLANCE_GAZE:
             raise ValueError(f"MODEL.GGNET.INTERACTION_AGGREGATION must be one of {INTERACTION_AGGREGATIONS}, got "
                              f"{aggregation!r}")
         if aggregation in _POINT_PARTS and apm_per_verb:
@@ -166,7 +169,7 @@ class AggregationHOIHeads(nn.Module):
                              "offsets: set MODEL.GGNET.APM_PER_VERB False")
         self.object = ObjectHead(in_channels, num_classes, head_conv, bias_init)
         self.apm = APMHead(in_channels, num_verbs, head_conv, apm_per_verb)
-        if aggregation == "actpoints":
+        if aggregation == AGGREGATION_ACTPOINTS:
             self.interaction = ActPointsAggregationHead(in_channels, num_verbs, head_conv, num_actpoints, bias_init,
                                                         deform_conv_backend)
         else:

@@ -12,10 +12,11 @@ import math
 
 from torch import nn
 
+from ...config_choices import CHOICES, HEAD_BIAS_ZERO
+
 __all__ = ["HEAD_BIAS_INITS", "apply_head_bias_init"]
 
-# MODEL.GGNET.HEAD_BIAS_INIT values.
-HEAD_BIAS_INITS = ("zero", "pytorch_default")
+HEAD_BIAS_INITS = CHOICES["MODEL.GGNET.HEAD_BIAS_INIT"]
 
 
 def apply_head_bias_init(heads, rule):
@@ -31,7 +32,7 @@ def apply_head_bias_init(heads, rule):
     """
     if rule not in HEAD_BIAS_INITS:
         raise ValueError(f"MODEL.GGNET.HEAD_BIAS_INIT must be one of {HEAD_BIAS_INITS}, got {rule!r}")
-    if rule == "zero":
+    if rule == HEAD_BIAS_ZERO:
         return heads
     for m in heads.modules():
         if type(m) is nn.Conv2d and m.bias is not None and not m.bias.any() and m.weight.any():

@@ -11,15 +11,16 @@ from detectron2.config import configurable
 from detectron2.modeling import META_ARCH_REGISTRY, build_backbone
 from detectron2.structures import Boxes, ImageList, Instances
 
+from ...config_choices import (APM_STACK_SUM, BOX_CLIP_CLAMP_CORNER_MIN_SIDE, GAZE_TARGET_SHARP, PLACEMENT_CENTER,
+                               PLACEMENT_TOP_LEFT, resolve_choice)
 from ...data.targets import TRAINING_TARGET_KEYS
-from ...data.test_placement import TEST_PLACEMENTS, center_affine
+from ...data.test_placement import center_affine
 from ..external import build_external_source, candidates_from_detections
 from ..heads import build_hoi_heads
+from ..language import load_text_embeddings
 from ..losses import apm_l1_loss, cross_process_normalizer, focal_loss, hna_focal_loss, masked_l1_loss
 from ..postprocess import clip_boxes_authors, decode_hoi
 from .dataset_facts import static_dataset_facts
-
-BOX_CLIPS = ("clip", "authors")
 
 __all__ = ["GGNet"]
 
@@ -46,8 +47,9 @@ class GGNet(nn.Module):
     Inference: ``forward(list of {"image": (3, h, w) resized, "height", "width"})`` returns per image
     ``{"instances", "hoi_instances"}`` in original pixels as specified in docs/interfaces.md.
     Decoding follows ``match_rule`` / ``dedup_triplets`` (``decode_hoi``) and ``box_clip`` ("clip": cut at the
-    border; "authors": ``clip_boxes_authors``); ``test_placement`` "center" expects the ``test_square_size`` square of
-    ``data/test_placement.py`` and inverts that warp (MODEL.GGNET.TEST.*, INPUT.GGNET.TEST_PLACEMENT).
+    border; "clamp_corner_min_side": ``clip_boxes_authors``); ``test_placement`` "center" expects the
+    ``test_square_size`` square of ``data/test_placement.py`` and inverts that warp (MODEL.GGNET.TEST.*,
+    INPUT.GGNET.TEST_PLACEMENT). Choice arguments accept the names of ``ggnet_d2/config_choices.py``.
 
     ``valid_verb_object`` (bool (V, C)) is a saved buffer, so a checkpoint carries the correspondence; where it
     comes from is ``valid_verb_object_source`` ("metadata:<name>", "config", "checkpoint" or "unknown"; see
@@ -55,7 +57,7 @@ class GGNet(nn.Module):
     differ).
 
     Raises:
-        ValueError: on missing target keys, a ``valid_verb_object`` of the wrong shape, or an unknown preset.
+        ValueError: on missing target keys, a ``valid_verb_object`` of the wrong shape, or an unknown choice value.
     """
 
     @configurable
@@ -70,19 +72,16 @@ class GGNet(nn.Module):
         # a plain object, not a sub-module: an external detector stays out of GGNet's state dict and optimizer
         self.external_source = external_source
         self.external_topk, self.external_score_thresh = external_topk, external_score_thresh
-        if box_clip not in BOX_CLIPS:
-            raise ValueError(f"MODEL.GGNET.TEST.BOX_CLIP must be one of {BOX_CLIPS}, got {box_clip!r}")
-        if test_placement not in TEST_PLACEMENTS:
-            raise ValueError(f"INPUT.GGNET.TEST_PLACEMENT must be one of {TEST_PLACEMENTS}, got {test_placement!r}")
-        if test_placement == "center" and not test_square_size:
+        # the config's values are checked by check_ggnet_config; this normalises values given as arguments
+        match_rule = resolve_choice("MODEL.GGNET.TEST.MATCH_RULE", match_rule)
+        box_clip = resolve_choice("MODEL.GGNET.TEST.BOX_CLIP", box_clip)
+        test_placement = resolve_choice("INPUT.GGNET.TEST_PLACEMENT", test_placement)
+        gaze_target = resolve_choice("MODEL.GGNET.LOSS.GAZE_TARGET", gaze_target)
+        apm_stack_reduction = resolve_choice("MODEL.GGNET.LOSS.APM_STACK_REDUCTION", apm_stack_reduction)
+        if test_placement == PLACEMENT_CENTER and not test_square_size:
             raise ValueError("INPUT.GGNET.TEST_PLACEMENT 'center' needs a test square (INPUT.GGNET.TEST_SIZE > 0)")
         self.match_rule, self.dedup_triplets = match_rule, dedup_triplets
         self.box_clip, self.test_placement = box_clip, test_placement
-        if gaze_target not in ("glance", "sharp"):
-            raise ValueError(f"MODEL.GGNET.LOSS.GAZE_TARGET must be 'glance' or 'sharp', got {gaze_target!r}")
-        if apm_stack_reduction not in ("mean", "sum"):
-            raise ValueError(f"MODEL.GGNET.LOSS.APM_STACK_REDUCTION must be 'mean' or 'sum', got "
-                             f"{apm_stack_reduction!r}")
         self.gaze_target, self.apm_stack_reduction = gaze_target, apm_stack_reduction
         self.backbone = backbone
         self.heads = heads
@@ -110,7 +109,13 @@ class GGNet(nn.Module):
         g = cfg.MODEL.GGNET
         backbone = build_backbone(cfg)
         shapes = backbone.output_shape()
-        heads = nn.ModuleList([build_hoi_heads(cfg, shapes[name].channels) for name in backbone._out_features])
+        text = None
+        if g.VERB_CLASSIFIER == "text":
+            text = load_text_embeddings(g.TEXT.EMBEDDINGS_FILE).verb_embeddings
+            if len(text) != g.NUM_VERBS:
+                raise ValueError(f"MODEL.GGNET.NUM_VERBS is {g.NUM_VERBS} but {g.TEXT.EMBEDDINGS_FILE} holds "
+                                 f"{len(text)} verbs (setup_cfg sets NUM_VERBS from the file)")
+        heads = nn.ModuleList([build_hoi_heads(cfg, shapes[name].channels, text) for name in backbone._out_features])
         valid, source = static_dataset_facts(cfg)
         if valid is None:
             # Every pair allowed until a checkpoint or the loaded data says otherwise (PPDM decodes so without its
@@ -131,7 +136,7 @@ class GGNet(nn.Module):
             "match_valid_objects_only": g.TEST.MATCH_VALID_OBJECTS_ONLY, "score_thresh": g.TEST.SCORE_THRESH,
             "valid_verb_object": valid, "valid_verb_object_source": source, "output_stride": g.OUTPUT_STRIDE,
             "test_square_size": cfg.INPUT.GGNET.TEST_SIZE if cfg.INPUT.GGNET.TEST_PAD_SQUARE or
-            cfg.INPUT.GGNET.TEST_PLACEMENT == "center" else 0,
+            cfg.INPUT.GGNET.TEST_PLACEMENT == PLACEMENT_CENTER else 0,
             "match_rule": g.TEST.MATCH_RULE, "dedup_triplets": g.TEST.DEDUP_TRIPLETS, "box_clip": g.TEST.BOX_CLIP,
             "test_placement": cfg.INPUT.GGNET.TEST_PLACEMENT,
             "gaze_target": lw.GAZE_TARGET, "apm_stack_reduction": lw.APM_STACK_REDUCTION,
@@ -201,13 +206,14 @@ class GGNet(nn.Module):
             targets = self._stack_targets(batched_inputs)
             norms = self.loss_normalizers(targets)
             per_stack = [self.losses(self.heads[i](features[n]), targets, norms) for i, n in enumerate(names)]
-            keep_sum = ("loss_apm_subject", "loss_apm_object") if self.apm_stack_reduction == "sum" else ()
+            keep_sum = ("loss_apm_subject", "loss_apm_object") if self.apm_stack_reduction == APM_STACK_SUM else ()
             return {k: sum(d[k] for d in per_stack) / (1 if k in keep_sum else len(per_stack)) for k in per_stack[0]}
         outputs = self.heads[-1](features[names[-1]])
         return self.inference(outputs, batched_inputs, images.image_sizes)
 
     def _stack_targets(self, batched_inputs):
-        keys = _TARGET_KEYS + ((_GAZE_TARGET_KEY,) if self.gaze_target == "sharp" and self.num_gaze_steps else ())
+        sharp = self.gaze_target == GAZE_TARGET_SHARP and self.num_gaze_steps
+        keys = _TARGET_KEYS + ((_GAZE_TARGET_KEY,) if sharp else ())
         try:
             return {k: torch.stack([x["ggnet_targets"][k] for x in batched_inputs]).to(self.device) for k in keys}
         except KeyError as e:
@@ -313,7 +319,7 @@ class GGNet(nn.Module):
         Raises:
             ValueError: in "center" placement, an input that is not the test square.
         """
-        if self.test_placement == "top_left":
+        if self.test_placement == PLACEMENT_TOP_LEFT:
             return self.pixel_mean.new_tensor([width / rw, height / rh]), self.pixel_mean.new_zeros(2)
         if (rh, rw) != (self.test_square_size,) * 2:
             raise ValueError(f"{x.get('file_name', 'input image')}: TEST_PLACEMENT 'center' expects the "
@@ -328,7 +334,7 @@ class GGNet(nn.Module):
         hm, om = d["human_mask"][i], d["object_mask"][i]
         human_boxes = d["human_boxes"][i][hm] * box_scale + box_offset
         object_boxes = d["object_boxes"][i][om] * box_scale + box_offset
-        if self.box_clip == "authors":
+        if self.box_clip == BOX_CLIP_CLAMP_CORNER_MIN_SIDE:
             human_boxes = Boxes(clip_boxes_authors(human_boxes, height, width))
             object_boxes = Boxes(clip_boxes_authors(object_boxes, height, width))
         else:
