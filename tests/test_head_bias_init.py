@@ -30,7 +30,7 @@ ZERO = ["interaction.gaze_offsets.0.bias", "interaction.gaze_offsets.1.bias", "i
 def _biases(rule):
     torch.manual_seed(0)
     model = build_model(tiny_cfg("hourglass", NUM_GAZE_STEPS=2, HEAD_BIAS_INIT=rule))
-    return {k.split(".", 2)[2]: v for k, v in model.state_dict().items() if k.startswith("heads.") and
+    return {k.split(".", 2)[2]: v for k, v in model.state_dict().items() if k.startswith("heads.0.") and
             k.endswith("bias")}, model
 
 
