@@ -8,6 +8,7 @@ a merged config once, at start (``setup_cfg`` calls it).
 """
 from detectron2.config import CfgNode as CN
 
+from .config_choices import AGGREGATION_GLANCE_GAZE, HEAD_BIAS_ZERO
 from .config_choices import (APM_INPUT_GLANCE, APM_STACK_MEAN, BOX_CLIP_CUT, COLOR_AUG_DETECTRON2_OPS, CROP_CENTER_AFFINE,
                              GAZE_TARGET_GLANCE, HARD_NEGATIVES_PER_PAIR, MATCH_EQ8, OPTIMIZER_ADAM, PLACEMENT_TOP_LEFT,
                              POLICY_SKIP, UP_CONV_DCN)
@@ -31,6 +32,19 @@ def add_ggnet_config(cfg):
     for add in (_add_input, _add_model_ggnet, _add_ggnet_loss, _add_ggnet_test, _add_external_detections,
                 _add_backbones, _add_datasets_hoi, _add_solver, _add_test_hoi, _add_ggnet_language):
         add(_C)
+
+    # --- issue 21: head bias initialisation, Table 3 aggregation variants ---
+    # Head conv biases at start (modeling/heads/bias_init.py): "zero" = every head's hidden and regression biases 0,
+    # heatmap classifiers at OBJ_HEATMAP_BIAS_INIT (CenterNet/PPDM's DLA heads, fill_fc_weights); "pytorch_default" =
+    # the authors' GGNet Hourglass networks (ggnet_hourglass_s1/_s2.py exkp): only the heatmap classifiers filled,
+    # the other conv biases at nn.Conv2d's default uniform(+-1/sqrt(fan_in)), ActPoint offset convs at 0.
+    _C.MODEL.GGNET.HEAD_BIAS_INIT = HEAD_BIAS_ZERO
+    # Interaction branch (modeling/heads/aggregation_heads.py): "glance_gaze" = GGNet's glance and gaze steps
+    # (Sec. 3.2); the paper's Table 3 alternatives on the PPDM baseline (NUM_GAZE_STEPS 0, APM_PER_VERB False):
+    # "human_point" (I + H), "object_point" (I + O), "human_object_points" (I + H + O) -- F0 concatenated with F0 at
+    # the human/object center PPDM's point matching assigns to each pixel --, "actpoints" (ActPoints w/o glance and
+    # gaze: one deformable conv over coarse ActPoints predicted on F0).
+    _C.MODEL.GGNET.INTERACTION_AGGREGATION = AGGREGATION_GLANCE_GAZE
     return _C
 
 

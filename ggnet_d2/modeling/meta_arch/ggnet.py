@@ -13,7 +13,7 @@ from detectron2.modeling import META_ARCH_REGISTRY, build_backbone
 from detectron2.structures import ImageList
 
 from ..external import build_external_detector
-from ..heads import GlanceGazeHead, HOIHeads
+from ..heads import GlanceGazeHead, build_hoi_heads
 from ..language import load_text_embeddings
 from ..losses import GGNetLoss
 from ..postprocess import HOIPostProcessor
@@ -78,14 +78,7 @@ class GGNet(nn.Module):
             if len(text) != g.NUM_VERBS:
                 raise ValueError(f"MODEL.GGNET.NUM_VERBS is {g.NUM_VERBS} but {g.TEXT.EMBEDDINGS_FILE} holds "
                                  f"{len(text)} verbs (setup_cfg sets NUM_VERBS from the file)")
-        heads = nn.ModuleList([
-            HOIHeads(shapes[name].channels, num_classes=g.NUM_CLASSES, num_verbs=g.NUM_VERBS, head_conv=g.HEAD_CONV,
-                     num_actpoints=g.NUM_ACTPOINTS, num_gaze_steps=g.NUM_GAZE_STEPS,
-                     share_gaze_convs=g.SHARE_GAZE_CONVS, apm_per_verb=g.APM_PER_VERB,
-                     bias_init=g.OBJ_HEATMAP_BIAS_INIT, apm_input=g.APM_INPUT,
-                     deform_conv_backend=cfg.MODEL.DEFORM_CONV_BACKEND, verb_classifier=g.VERB_CLASSIFIER,
-                     text_embeddings=text, logit_scale_init=g.TEXT.LOGIT_SCALE_INIT)
-            for name in backbone._out_features])
+        heads = nn.ModuleList([build_hoi_heads(cfg, shapes[name].channels, text) for name in backbone._out_features])
         valid, source = valid_verb_object_from_config(cfg)
         if valid is None:
             # Every pair allowed until a checkpoint or the loaded data says otherwise (PPDM decodes so without its
