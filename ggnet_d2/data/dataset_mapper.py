@@ -10,6 +10,7 @@ from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
 from .datasets.bad_records import BadRecordError
+from .distill_pairs import build_distill_pairs
 from .image_io import ImageReadError, read_image
 from .targets import TRAINING_TARGET_KEYS, build_ggnet_targets
 from .transforms import build_hoi_test_augmentation, build_hoi_train_augmentation
@@ -40,7 +41,8 @@ class HOIDatasetMapper:
     @configurable
     def __init__(self, is_train=True, *, augmentations, image_format="BGR", num_classes=80, num_verbs=117,
                  valid_verb_object=None, output_stride=4, max_objects=128, max_hois=64, min_overlap=0.7,
-                 hna_radius=3, gaze_sigma_factors=None, bad_record_policy="error", hard_negative_rule="per_pair"):
+                 hna_radius=3, gaze_sigma_factors=None, bad_record_policy="error", hard_negative_rule="per_pair",
+                 distill_pairs=False):
         """
         Args:
             is_train (bool): build targets.
@@ -53,6 +55,8 @@ class HOIDatasetMapper:
                 from_config sets it when MODEL.GGNET.LOSS.GAZE_TARGET is "sharp" and there are gaze steps.
             bad_record_policy (str): "skip" or "error" (``DATASETS.HOI.BAD_RECORD_POLICY``) for unreadable images.
             hard_negative_rule (str): ``targets.HARD_NEGATIVE_RULES`` (INPUT.GGNET.HARD_NEGATIVE_RULE).
+            distill_pairs (bool): also ship ``"ggnet_distill"``, the per-pair inputs of the CLIP distillation
+                (distill_pairs.py; MODEL.GGNET.DISTILL.ENABLED).
 
         Raises:
             ValueError: if ``valid_verb_object`` is not (num_verbs, num_classes).
@@ -73,6 +77,7 @@ class HOIDatasetMapper:
         self.gaze_sigma_factors = gaze_sigma_factors
         self.bad_record_policy = bad_record_policy
         self.hard_negative_rule = hard_negative_rule
+        self.distill_pairs = distill_pairs
         logger.info(f"HOIDatasetMapper ({'train' if is_train else 'test'}): {augmentations}")
 
     @classmethod
@@ -96,6 +101,7 @@ class HOIDatasetMapper:
             "hna_radius": g.HNA_RADIUS,
             "bad_record_policy": cfg.DATASETS.HOI.BAD_RECORD_POLICY if "HOI" in cfg.DATASETS else "error",
             "hard_negative_rule": g.get("HARD_NEGATIVE_RULE", "per_pair"),
+            "distill_pairs": bool(is_train and cfg.MODEL.GGNET.get("DISTILL", {}).get("ENABLED", False)),
         }
         if cfg.MODEL.GGNET.LOSS.GAZE_TARGET == "sharp" and cfg.MODEL.GGNET.NUM_GAZE_STEPS > 0:
             args["gaze_sigma_factors"] = (g.GAZE_SIGMA_FACTOR, g.GAZE_NEGATIVE_SIGMA_FACTOR)
@@ -126,6 +132,9 @@ class HOIDatasetMapper:
         d["image"] = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
         if self.is_train:
             d["ggnet_targets"] = self.targets_for(d, transforms, image.shape[:2])
+            if self.distill_pairs:
+                d["ggnet_distill"] = build_distill_pairs(d, transforms, image.shape[:2], self.output_stride,
+                                                         self.num_verbs, self.max_hois)
         return d
 
     def _read(self, d):

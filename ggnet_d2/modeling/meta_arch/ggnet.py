@@ -13,6 +13,7 @@ from detectron2.structures import Boxes, ImageList, Instances
 
 from ...data.targets import TRAINING_TARGET_KEYS
 from ...data.test_placement import TEST_PLACEMENTS, center_affine
+from ..distillation import build_clip_distillation
 from ..external import build_external_source, candidates_from_detections
 from ..heads import HOIHeads
 from ..language import load_text_embeddings
@@ -44,6 +45,8 @@ class GGNet(nn.Module):
     is divided by its count (positives, mask entries) summed over all training processes / world size
     (``cross_process_normalizer``), so N DDP processes with batch b give the gradient of one process with batch N*b.
 
+    With ``distillation`` (``ClipDistillation``, MODEL.GGNET.DISTILL.ENABLED) training adds ``loss_distill``.
+
     Inference: ``forward(list of {"image": (3, h, w) resized, "height", "width"})`` returns per image
     ``{"instances", "hoi_instances"}`` in original pixels as specified in docs/interfaces.md.
     Decoding follows ``match_rule`` / ``dedup_triplets`` (``decode_hoi``) and ``box_clip`` ("clip": cut at the
@@ -66,8 +69,11 @@ class GGNet(nn.Module):
                  match_valid_objects_only=True, score_thresh=0.0, valid_verb_object=None, output_stride=4,
                  test_square_size=0, match_rule="eq8", dedup_triplets=False, box_clip="clip",
                  test_placement="top_left", gaze_target="glance", apm_stack_reduction="mean",
-                 external_source=None, external_topk=100, external_score_thresh=0.0, valid_verb_object_source=None):
+                 external_source=None, external_topk=100, external_score_thresh=0.0, valid_verb_object_source=None,
+                 distillation=None):
         super().__init__()
+        # a plain object, not a sub-module: the frozen CLIP teacher stays out of the state dict and optimizer
+        self.distillation = distillation
         # a plain object, not a sub-module: an external detector stays out of GGNet's state dict and optimizer
         self.external_source = external_source
         self.external_topk, self.external_score_thresh = external_topk, external_score_thresh
@@ -151,6 +157,7 @@ class GGNet(nn.Module):
             "gaze_target": lw.GAZE_TARGET, "apm_stack_reduction": lw.APM_STACK_REDUCTION,
             "external_source": build_external_source(cfg), "external_topk": g.EXTERNAL_DETECTIONS.TOPK,
             "external_score_thresh": g.EXTERNAL_DETECTIONS.SCORE_THRESH,
+            "distillation": build_clip_distillation(cfg),
         }
 
     @property
@@ -214,9 +221,13 @@ class GGNet(nn.Module):
         if self.training:
             targets = self._stack_targets(batched_inputs)
             norms = self.loss_normalizers(targets)
-            per_stack = [self.losses(self.heads[i](features[n]), targets, norms) for i, n in enumerate(names)]
+            outs = [self.heads[i](features[n]) for i, n in enumerate(names)]
+            per_stack = [self.losses(out, targets, norms) for out in outs]
             keep_sum = ("loss_apm_subject", "loss_apm_object") if self.apm_stack_reduction == "sum" else ()
-            return {k: sum(d[k] for d in per_stack) / (1 if k in keep_sum else len(per_stack)) for k in per_stack[0]}
+            losses = {k: sum(d[k] for d in per_stack) / (1 if k in keep_sum else len(per_stack)) for k in per_stack[0]}
+            if self.distillation is not None:  # CLIP distillation (issue 23, modeling/distillation/)
+                losses.update(self.distillation(outs, batched_inputs))
+            return losses
         outputs = self.heads[-1](features[names[-1]])
         return self.inference(outputs, batched_inputs, images.image_sizes)
 
