@@ -65,3 +65,19 @@ def test_subsets_checked():
     assert s["seen"].tolist() == [0, 2, 4] and s["unseen"].tolist() == [1, 3]
     with pytest.raises(ValueError, match="0..4"):
         seen_unseen_subsets([5], 5)
+
+
+def test_build_hoi_evaluator_adds_the_split(tiny_synth_test):
+    from detectron2.config import get_cfg
+
+    from ggnet_d2 import add_ggnet_config
+    from ggnet_d2.evaluation import build_hoi_evaluator
+
+    cfg = add_ggnet_config(get_cfg())
+    assert "unseen" not in build_hoi_evaluator(cfg, tiny_synth_test)._scorer.subsets
+    cfg.DATASETS.HOI.ZERO_SHOT_SPLIT, cfg.DATASETS.HOI.ZERO_SHOT_UNSEEN = "custom", [1, 4]
+    subsets = build_hoi_evaluator(cfg, tiny_synth_test)._scorer.subsets
+    assert subsets["unseen"].tolist() == [1, 4] and subsets["seen"].tolist() == [0, 2, 3, 5, 6]
+    cfg.DATASETS.HOI.ZERO_SHOT_SPLIT = "rare_first"  # a HICO-DET split on a 7-class dataset
+    with pytest.raises(ValueError, match="0..6"):
+        build_hoi_evaluator(cfg, tiny_synth_test)
