@@ -217,6 +217,11 @@ def add_ggnet_config(cfg):
     # authors' hico.py __getitem__: per HOI in annotation order, only that HOI's verb excluded, a negative skipped
     # where its square already holds a positive value.
     _C.INPUT.GGNET.HARD_NEGATIVE_RULE = "per_pair"
+    # --- issue 20: prediction files ---
+    # A prediction entry of an image that is not in the test split is an error naming it (it would otherwise be
+    # scored as an image of false positives); True leaves such entries out with a warning (evaluate_hoi.py's
+    # --drop-unknown-images).
+    _C.TEST.HOI.DROP_UNKNOWN_IMAGES = False
 
     # --- issue 23: open vocabulary (verbs from language) and zero-shot HOI ---
     # Verb classifier at the end of the glance and every gaze step: "conv" = V-channel 1x1 conv (Sec. 3.2); "text" =
