@@ -4,7 +4,7 @@ from types import SimpleNamespace
 import pytest
 
 from ggnet_d2.evaluation import HICODetEvaluator, HOIEvaluator
-from ggnet_d2.evaluation.zero_shot_subsets import seen_unseen_subsets
+from ggnet_d2.metrics import seen_unseen_subsets
 
 # 4 HOI classes: (verb, object) = (0, 1), (1, 1), (0, 2), (1, 2); object 0 is the person.
 META = SimpleNamespace(name="toy_zs", hoi_classes=[(0, 1), (1, 1), (0, 2), (1, 2)],
