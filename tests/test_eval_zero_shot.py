@@ -9,7 +9,8 @@ from ggnet_d2.metrics import seen_unseen_subsets
 # 4 HOI classes: (verb, object) = (0, 1), (1, 1), (0, 2), (1, 2); object 0 is the person.
 META = SimpleNamespace(name="toy_zs", hoi_classes=[(0, 1), (1, 1), (0, 2), (1, 2)],
                        thing_classes=["person", "ball", "cup"], verb_classes=["hold", "kick"],
-                       thing_dataset_id_to_contiguous_id={1: 0, 2: 1, 3: 2}, verb_dataset_id_to_contiguous_id={1: 0, 2: 1},
+                       thing_dataset_id_to_contiguous_id={1: 0, 2: 1, 3: 2},
+                       verb_dataset_id_to_contiguous_id={1: 0, 2: 1},
                        rare_hoi_ids=[3], non_rare_hoi_ids=[0, 1, 2])
 FILE_IDS = {0: (1, 2), 1: (2, 2), 2: (1, 3), 3: (2, 3)}  # class -> (file verb, file object)
 SUB, OBJ, FAR = [0, 0, 9, 9], [20, 0, 29, 9], [60, 60, 69, 69]

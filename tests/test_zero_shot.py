@@ -177,3 +177,29 @@ def test_model_restriction_checked_before_testing(tiny_synth_test, caplog):
     with caplog.at_level(logging.INFO):
         check_model_zero_shot_restriction(model, cfg, tiny_synth_test)
     assert "all 1 unseen classes admitted" in caplog.text
+
+
+def test_training_hard_negatives_from_seen_classes_only(tiny_synth_test):
+    import numpy as np
+    from detectron2.config import get_cfg
+    from detectron2.data import MetadataCatalog
+
+    from ggnet_d2 import add_ggnet_config
+    from ggnet_d2.data import HOIDatasetMapper
+    from ggnet_d2.data.targets import build_ggnet_targets
+    from ggnet_d2.data.zero_shot import zero_shot_mapper_overrides
+
+    cfg = add_ggnet_config(get_cfg())
+    cfg.DATASETS.TRAIN = (tiny_synth_test,)
+    cfg.MODEL.GGNET.NUM_CLASSES, cfg.MODEL.GGNET.NUM_VERBS = 4, 7
+    assert zero_shot_mapper_overrides(cfg) == {}
+    cfg.DATASETS.HOI.ZERO_SHOT_SPLIT, cfg.DATASETS.HOI.ZERO_SHOT_UNSEEN = "custom", [3]  # ride bike
+    seen = zero_shot_mapper_overrides(cfg)["valid_verb_object"]
+    full = np.asarray(MetadataCatalog.get(tiny_synth_test).valid_verb_object)
+    assert full[3, 2] and not seen[3, 2] and (seen == full).sum() == full.size - 1
+    mapper = HOIDatasetMapper(cfg, is_train=True, **zero_shot_mapper_overrides(cfg))
+    assert np.array_equal(mapper.valid_verb_object, seen)
+    # a person pushing a bike: with the full list "ride" is a hard negative (-1 peak) at the pair, with the seen one not
+    boxes, classes, hois = np.array([[2, 2, 8, 20], [10, 8, 20, 20]], np.float32), [0, 2], [(0, 1, 4)]
+    assert build_ggnet_targets(boxes, classes, hois, 4, 7, (24, 24), full)["hna_map"][3].min() == -1
+    assert build_ggnet_targets(boxes, classes, hois, 4, 7, (24, 24), seen)["hna_map"][3].min() == 0
