@@ -28,8 +28,9 @@ def setup_cfg(config_file, opts=(), args=None):
     Batch: with more than one process (detectron2's ``comm.get_world_size()``), SOLVER.IMS_PER_BATCH is fitted to a
     multiple of the world size with BASE_LR and the iteration counts rescaled (``fit_batch_to_world_size``, logged).
 
-    Datasets: those of ``DATASETS.HOI.CUSTOM`` are registered and every HOI dataset gets the bad-record policy of
-    ``DATASETS.HOI`` (this runs in every training process).
+    Datasets: those of ``DATASETS.HOI.CUSTOM`` are registered with one class/verb table (their files' ids are read and
+    checked now; ``MODEL.GGNET.PERSON_CLASS_ID`` becomes the person class found by name) and every HOI dataset gets
+    the bad-record policy of ``DATASETS.HOI`` (this runs in every training process).
 
     With ``args`` (from ``default_argument_parser``) detectron2's ``default_setup`` also runs (logging, output dir,
     seeds, ``torch.backends.cudnn.benchmark = CUDNN_BENCHMARK``), and the ``ggnet_d2`` logger writes to the console
@@ -38,7 +39,8 @@ def setup_cfg(config_file, opts=(), args=None):
     Raises:
         FileNotFoundError: when ``config_file`` does not exist.
         RuntimeError: when ``opts`` set MODEL.DEVICE to CUDA and no GPU is available.
-        ValueError: a bad ``DATASETS.HOI`` entry (policy, tolerance, custom dataset).
+        ValueError: a bad ``DATASETS.HOI`` entry (policy, tolerance, custom dataset, class table).
+        BadRecordError: a custom dataset file with an id outside the class/verb table.
     """
     cfg = get_cfg()
     add_ggnet_config(cfg)
@@ -54,8 +56,8 @@ def setup_cfg(config_file, opts=(), args=None):
         logger.warning("MODEL.DEVICE is %s but no CUDA device is available: running on the CPU", cfg.MODEL.DEVICE)
         cfg.MODEL.DEVICE = "cpu"
     cfg = fit_batch_to_world_size(cfg, comm.get_world_size())
+    register_custom_hoi_datasets(cfg)  # may set MODEL.GGNET.PERSON_CLASS_ID from the class names
     cfg.freeze()
-    register_custom_hoi_datasets(cfg)
     configure_hoi_datasets(cfg)
     if args is not None:
         default_setup(cfg, args)
