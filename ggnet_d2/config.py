@@ -206,6 +206,65 @@ def add_ggnet_config(cfg):
     # True scores them as images without detections, with a warning.
     _C.TEST.HOI.ALLOW_MISSING_IMAGES = False
 
+    # --- issue 21: the authors' training recipe as choices ---
+    # Colour augmentation (with COLOR_JITTER as strength and PCA_LIGHTING): "detectron2_ops" = detectron2's
+    # RandomBrightness, RandomContrast, RandomSaturation in that order, each clipped to uint8, then PCALighting;
+    # "random_order_shared_gray" = the authors' color_aug (src/lib/utils/image.py, CornerNet's): the three in random
+    # order, against the grayscale of the input, unclipped float, lighting last (data/transforms.py).
+    _C.INPUT.GGNET.COLOR_AUG = "detectron2_ops"
+    # Hard negatives of the HNA target M (data/targets.py HARD_NEGATIVE_RULES): "per_pair" = verbs valid with the
+    # object and not labelled for the human-object pair (Sec. 3.3, the paper configs); "per_hoi_in_order" = the
+    # authors' hico.py __getitem__: per HOI in annotation order, only that HOI's verb excluded, a negative skipped
+    # where its square already holds a positive value.
+    _C.INPUT.GGNET.HARD_NEGATIVE_RULE = "per_pair"
+    # --- issue 20: prediction files ---
+    # A prediction entry of an image that is not in the test split is an error naming it (it would otherwise be
+    # scored as an image of false positives); True leaves such entries out with a warning (evaluate_hoi.py's
+    # --drop-unknown-images).
+    _C.TEST.HOI.DROP_UNKNOWN_IMAGES = False
+
+    # --- issue 23: open vocabulary (verbs from language) and zero-shot HOI ---
+    # Verb classifier at the end of the glance and every gaze step: "conv" = V-channel 1x1 conv (Sec. 3.2); "text" =
+    # per-pixel projection to the text dimension, cosine similarity with fixed CLIP text embeddings x a learnable
+    # scale + a bias (GEN-VLKT's / EoID's text classifier, ggnet_d2/modeling/heads/verb_classifier.py). With "text",
+    # NUM_VERBS is the number of verbs in TEXT.EMBEDDINGS_FILE.
+    _C.MODEL.GGNET.VERB_CLASSIFIER = "conv"
+    _C.MODEL.GGNET.TEXT = CN()
+    # .npz written by tools/build_text_embeddings.py (ggnet_d2/modeling/language/text_embeddings.py); inference
+    # needs only this file.
+    _C.MODEL.GGNET.TEXT.EMBEDDINGS_FILE = ""
+    _C.MODEL.GGNET.TEXT.CLIP_MODEL = "ViT-B-32"  # open_clip model; ViT-B/32 as GEN-VLKT (Sec. 4.2) and EoID use
+    _C.MODEL.GGNET.TEXT.CLIP_PRETRAINED = "openai"  # open_clip pretrained tag (OpenAI's CLIP weights); "" = random
+    _C.MODEL.GGNET.TEXT.PROMPT = "hoi"  # verb embeddings from: "hoi" | "verb" | "description" (language/prompts.py)
+    _C.MODEL.GGNET.TEXT.HOI_TEMPLATE = "a photo of a person {verb} {object}"  # GEN-VLKT / EoID HOI prompt form
+    _C.MODEL.GGNET.TEXT.VERB_TEMPLATE = "a photo of a person {verb}"
+    # RmLR-style structured description of a verb (the objects it takes); DESCRIPTIONS_FILE adds sentences per verb
+    _C.MODEL.GGNET.TEXT.DESCRIPTION_TEMPLATE = "a photo of a person {verb} something, such as {objects}"
+    _C.MODEL.GGNET.TEXT.DESCRIPTIONS_FILE = ""  # JSON {verb label: [sentence, ...]}
+    # initial logit scale: CLIP's initial temperature 1/0.07 (Radford et al. 2021; GEN-VLKT's logit_scale)
+    _C.MODEL.GGNET.TEXT.LOGIT_SCALE_INIT = 1.0 / 0.07
+    # Zero-shot HICO-DET splits (ggnet_d2/data/zero_shot.py): "" | "rare_first" | "non_rare_first" | "unseen_object"
+    # | "unseen_verb" (GEN-VLKT's hico_unseen_index) | "unseen_action_eoid" (EoID's UA_HOI_IDX) | "rare_first_eoid"
+    # (EoID's RARE_HOI_IDX: all 138 rare classes) | "custom". The evaluator then adds Full / Seen / Unseen mAP.
+    _C.DATASETS.HOI.ZERO_SHOT_SPLIT = ""
+    _C.DATASETS.HOI.ZERO_SHOT_UNSEEN = []  # split "custom": unseen HOI class ids (the dataset's hoi_classes)
+    # How unseen HOIs leave the training set: "pair" = GEN-VLKT (datasets/hico.py): every HOI of a human-object pair
+    # with an unseen HOI is dropped, boxes used only by dropped pairs too, images left without HOI dropped; "label" =
+    # EoID (hico_ua_base.py / hico_uc_base.py): only the unseen HOI annotations go, every image and box is kept.
+    _C.DATASETS.HOI.ZERO_SHOT_REMOVAL = "pair"
+    # CLIP distillation (EoID, region level; ggnet_d2/modeling/distillation/), training only: a frozen CLIP
+    # (TEXT.CLIP_MODEL / CLIP_PRETRAINED) scores the union box of each annotated pair against the HOI embeddings of
+    # TEXT.EMBEDDINGS_FILE; the final heatmap's verb logits at the pair's interaction point are pulled towards them.
+    _C.MODEL.GGNET.DISTILL = CN()
+    _C.MODEL.GGNET.DISTILL.ENABLED = False
+    # weight of loss_distill. EoID's --clip_loss_coef is 700 (main.py) on a loss averaged over all verb entries of
+    # all queries; ours is averaged over the distilled entries only, so its scale differs: 1 is our choice.
+    _C.MODEL.GGNET.DISTILL.WEIGHT = 1.0
+    _C.MODEL.GGNET.DISTILL.TEMPERATURE = 0.0  # cosine multiplier; <= 0: CLIP's own logit_scale.exp() (EoID)
+    _C.MODEL.GGNET.DISTILL.IMAGE_SIZE = 224  # teacher input side (ViT-B/32: 224, EoID's CLIP preprocess)
+    _C.MODEL.GGNET.DISTILL.CACHE = True  # keep teacher targets per (image, pair) in memory (crops are unaugmented)
+    _C.MODEL.GGNET.DISTILL.CLIP_CONFIG_FILE = ""  # JSON open_clip model config registered as TEXT.CLIP_MODEL first
+
     # --- issue 20: one's own data ---
     # One class and verb table for every DATASETS.HOI.CUSTOM file: [[file_id, name], ...] (contiguous order =
     # ascending file id). Empty = the ids found in the training files (DATASETS.TRAIN), named by their ids; every other

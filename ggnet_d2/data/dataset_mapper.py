@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 class HOIDatasetMapper:
     """Reads the image, augments it with its boxes, and (train) builds ``"ggnet_targets"`` at the output stride.
 
-    Output: the dataset dict plus ``"image"`` (uint8 tensor (3, H, W) in ``image_format``); train mode adds
+    Output: the dataset dict plus ``"image"`` (uint8 tensor (3, H, W) in ``image_format``; float32 on the 0-255
+    scale after a float colour augmentation, INPUT.GGNET.COLOR_AUG "random_order_shared_gray"); train mode adds
     ``"ggnet_targets"`` (dict of tensors, keys/shapes in docs/interfaces.md, Ho = H / stride). Test mode resizes with
     the longer side TEST_SIZE and builds no targets. Boxes are transformed with the image (input pixels), then divided
     by the stride (feature-map pixels).
@@ -39,7 +40,7 @@ class HOIDatasetMapper:
     @configurable
     def __init__(self, is_train=True, *, augmentations, image_format="BGR", num_classes=80, num_verbs=117,
                  valid_verb_object=None, output_stride=4, max_objects=128, max_hois=64, min_overlap=0.7,
-                 hna_radius=3, gaze_sigma_factors=None, bad_record_policy="error"):
+                 hna_radius=3, gaze_sigma_factors=None, bad_record_policy="error", hard_negative_rule="per_pair"):
         """
         Args:
             is_train (bool): build targets.
@@ -51,6 +52,7 @@ class HOIDatasetMapper:
             gaze_sigma_factors ((float, float) | None): also build ``gaze_hna_map`` (targets.build_ggnet_targets);
                 from_config sets it when MODEL.GGNET.LOSS.GAZE_TARGET is "sharp" and there are gaze steps.
             bad_record_policy (str): "skip" or "error" (``DATASETS.HOI.BAD_RECORD_POLICY``) for unreadable images.
+            hard_negative_rule (str): ``targets.HARD_NEGATIVE_RULES`` (INPUT.GGNET.HARD_NEGATIVE_RULE).
 
         Raises:
             ValueError: if ``valid_verb_object`` is not (num_verbs, num_classes).
@@ -70,6 +72,7 @@ class HOIDatasetMapper:
         self.min_overlap, self.hna_radius = min_overlap, hna_radius
         self.gaze_sigma_factors = gaze_sigma_factors
         self.bad_record_policy = bad_record_policy
+        self.hard_negative_rule = hard_negative_rule
         logger.info(f"HOIDatasetMapper ({'train' if is_train else 'test'}): {augmentations}")
 
     @classmethod
@@ -92,6 +95,7 @@ class HOIDatasetMapper:
             "min_overlap": g.MIN_OVERLAP,
             "hna_radius": g.HNA_RADIUS,
             "bad_record_policy": cfg.DATASETS.HOI.BAD_RECORD_POLICY if "HOI" in cfg.DATASETS else "error",
+            "hard_negative_rule": g.get("HARD_NEGATIVE_RULE", "per_pair"),
         }
         if cfg.MODEL.GGNET.LOSS.GAZE_TARGET == "sharp" and cfg.MODEL.GGNET.NUM_GAZE_STEPS > 0:
             args["gaze_sigma_factors"] = (g.GAZE_SIGMA_FACTOR, g.GAZE_NEGATIVE_SIGMA_FACTOR)
@@ -154,5 +158,5 @@ class HOIDatasetMapper:
         t = build_ggnet_targets(boxes / s, classes, hois, self.num_classes, self.num_verbs,
                                 (image_size[0] // s, image_size[1] // s), self.valid_verb_object,
                                 self.max_objects, self.max_hois, self.min_overlap, self.hna_radius,
-                                self.gaze_sigma_factors)
+                                self.gaze_sigma_factors, self.hard_negative_rule)
         return {k: torch.from_numpy(t[k]) for k in TRAINING_TARGET_KEYS if k in t}

@@ -10,6 +10,7 @@ from detectron2.utils.logger import setup_logger
 from ggnet_d2.config import add_ggnet_config
 from ggnet_d2.data import configure_hoi_datasets
 from ggnet_d2.data.datasets import register_custom_hoi_datasets
+from ggnet_d2.modeling.language import apply_text_verb_list
 
 from .batch_scaling import fit_batch_to_world_size
 
@@ -56,6 +57,7 @@ def setup_cfg(config_file, opts=(), args=None):
         logger.warning("MODEL.DEVICE is %s but no CUDA device is available: running on the CPU", cfg.MODEL.DEVICE)
         cfg.MODEL.DEVICE = "cpu"
     cfg = fit_batch_to_world_size(cfg, comm.get_world_size())
+    apply_text_verb_list(cfg)  # VERB_CLASSIFIER "text": NUM_VERBS is the embeddings file's
     register_custom_hoi_datasets(cfg)  # may set MODEL.GGNET.PERSON_CLASS_ID from the class names
     cfg.freeze()
     configure_hoi_datasets(cfg)

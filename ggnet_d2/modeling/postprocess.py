@@ -6,6 +6,8 @@ feature-map pixels (x, y); the meta-architecture scales them to original pixels.
 import torch
 import torch.nn.functional as F
 
+from ..layers import gather_at_index
+
 __all__ = ["heatmap_peaks", "topk_peaks", "decode_boxes", "decode_actpoints", "match_points", "match_points_authors",
            "head_candidates",
            "duplicate_triplets", "clip_boxes_authors", "decode_hoi"]
@@ -37,9 +39,7 @@ def topk_peaks(heat, k):
 
 def _gather_points(fmap, ys, xs):
     """fmap (B, C, H, W), ys/xs (B, K) -> (B, K, C)."""
-    b, c, h, w = fmap.shape
-    index = (ys * w + xs).unsqueeze(1).expand(b, c, ys.shape[1])
-    return torch.gather(fmap.reshape(b, c, h * w), 2, index).transpose(1, 2)
+    return gather_at_index(fmap, ys * fmap.shape[-1] + xs)
 
 
 def decode_boxes(wh, reg, ys, xs):

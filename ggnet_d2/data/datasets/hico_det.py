@@ -11,8 +11,9 @@ import re
 import numpy as np
 from detectron2.structures import BoxMode
 
-from .bad_records import BadRecordPolicy, SkipLog
-from .constants import COCO_THING_DATASET_IDS, HICO_HOI_LIST, HICO_OBJECTS_COCO_ORDER, HICO_VERBS
+from ...formats.hico_det import hicodet_header
+from ...formats.vocabulary import HICO_OBJECTS_COCO_ORDER, HICO_VERBS, hico_hoi_classes, hico_ppdm_id_maps
+from .bad_records import BadRecordError, BadRecordPolicy, SkipLog
 from .hoi_json import log_verb_histogram, read_json_file
 from .record_checks import RecordProblem, fit_box, parse_box, parse_size
 
@@ -21,17 +22,9 @@ __all__ = [
 ]
 
 
-def hico_official_hoi_classes():
-    """HICO-DET's 600 HOI classes in the official ``list_action`` order, as (verb_id, object category_id).
-
-    Verb ids are HICO-DET's 0..116 (alphabetical); object ids are contiguous in COCO order (person = 0).
-
-    Returns:
-        list[tuple[int, int]] of length 600; index = HOI class id.
-    """
-    coco_index = {name: i for i, name in enumerate(HICO_OBJECTS_COCO_ORDER)}
-    verb_index = {name: i for i, name in enumerate(HICO_VERBS)}
-    return [(verb_index[v], coco_index[obj]) for obj, verbs in HICO_HOI_LIST for v in verbs.split()]
+# HICO-DET's 600 HOI classes in the official list_action order as (verb_id, object category_id); the name this
+# package used before the torch-free vocabulary (ggnet_d2.formats.vocabulary.hico_hoi_classes).
+hico_official_hoi_classes = hico_hoi_classes
 
 
 def hico_official_correspondence():
@@ -44,12 +37,13 @@ def hico_official_correspondence():
 
 def hico_ppdm_static_metadata():
     """Metadata of HICO-DET known without reading files: class lists (COCO order), id maps, evaluator type."""
+    things, verbs = hico_ppdm_id_maps()
     return {
         "thing_classes": list(HICO_OBJECTS_COCO_ORDER),
         "verb_classes": list(HICO_VERBS),
         "person_class_id": 0,
-        "thing_dataset_id_to_contiguous_id": {d: i for i, d in enumerate(COCO_THING_DATASET_IDS)},
-        "verb_dataset_id_to_contiguous_id": {i + 1: i for i in range(len(HICO_VERBS))},
+        "thing_dataset_id_to_contiguous_id": things,
+        "verb_dataset_id_to_contiguous_id": verbs,
         "evaluator_type": "hico_det",
     }
 
@@ -81,31 +75,21 @@ def load_hico_det_instances(json_file, image_root=None, policy=None):
         non_rare_hoi_ids (462), evaluator_type "hico_det", json_file, image_root.
 
     Raises:
-        ValueError: the file lacks a hicodet key, or its object names are not HICO-DET's 80.
-        BadRecordError: under the "error" policy, for an HOI whose object/verb disagrees with the file's
-            correspondence, a degenerate box, a box outside the image by more than ``policy.box_clip_tolerance``,
-            a null, non-numeric or non-finite value or a malformed entry (file, image index and name, HOI index);
-            under any policy, for a file that is not valid JSON (the file named).
+        BadRecordError: the file is not JSON, lacks a hicodet key, or its object names are not HICO-DET's 80;
+            under the "error" policy, for an HOI whose object/verb disagrees with the file's correspondence, a degenerate box, a box outside the image by more than ``policy.box_clip_tolerance``,
+            a null, non-numeric or non-finite value or a malformed entry (file, image index and name, HOI index).
     """
     policy = policy or BadRecordPolicy()
     d = read_json_file(json_file)
-    if not isinstance(d, dict):
-        raise ValueError(f"{json_file}: not a hicodet-format instances file (a JSON object)")
-    for key in ("annotation", "filenames", "size", "empty", "objects", "verbs", "correspondence", "rare", "non_rare"):
-        if key not in d:
-            raise ValueError(f"{json_file}: missing key {key!r}; not a hicodet-format instances file")
-    coco_index = {name: i for i, name in enumerate(HICO_OBJECTS_COCO_ORDER)}
-    if sorted(d["objects"]) != sorted(HICO_OBJECTS_COCO_ORDER):
-        raise ValueError(f"{json_file}: 'objects' are not HICO-DET's 80 object names")
-    obj_map = {i: coco_index[name] for i, name in enumerate(d["objects"])}
-    verb_map = {i: i for i in range(len(d["verbs"]))}
-    person = coco_index["person"]
-
-    hoi_classes = [None] * len(d["correspondence"])
+    try:
+        header = hicodet_header(d, json_file)
+    except ValueError as e:
+        raise BadRecordError(str(e)) from None
+    obj_map, hoi_classes = header["thing_dataset_id_to_contiguous_id"], header["hoi_classes"]
+    person = HICO_OBJECTS_COCO_ORDER.index("person")
     valid = np.zeros((len(d["verbs"]), len(obj_map)), dtype=bool)
-    for hoi, obj, verb in d["correspondence"]:
-        hoi_classes[hoi] = (int(verb), obj_map[obj])
-        valid[verb, obj_map[obj]] = True
+    for verb, obj in hoi_classes:
+        valid[verb, obj] = True
 
     skips = SkipLog(json_file, policy.policy)
     records = []
@@ -116,20 +100,8 @@ def load_hico_det_instances(json_file, image_root=None, policy=None):
             records.append(rec)
     skips.summary(len(d["filenames"]))
 
-    meta = {
-        "thing_classes": list(HICO_OBJECTS_COCO_ORDER),
-        "verb_classes": list(d["verbs"]),
-        "person_class_id": person,
-        "thing_dataset_id_to_contiguous_id": obj_map,
-        "verb_dataset_id_to_contiguous_id": verb_map,
-        "valid_verb_object": valid,
-        "hoi_classes": hoi_classes,
-        "rare_hoi_ids": sorted(int(x) for x in d["rare"]),
-        "non_rare_hoi_ids": sorted(int(x) for x in d["non_rare"]),
-        "evaluator_type": "hico_det",
-        "json_file": json_file,
-        "image_root": image_root,
-    }
+    meta = dict(header, person_class_id=person, valid_verb_object=valid, evaluator_type="hico_det",
+                json_file=json_file, image_root=image_root)
     log_verb_histogram(records, meta["verb_classes"], json_file)
     return records, meta
 

@@ -4,15 +4,15 @@ The file is a list of ``{file_name, annotations: [{bbox: [x1, y1, x2, y2], categ
 hoi_annotation: [{subject_id, object_id, category_id}]}`` (original pixels, XYXY absolute; ids int or str) as released
 by the PPDM (Liao et al., CVPR 2020) and GGNet (Zhong et al., CVPR 2021) authors for HICO-DET, V-COCO and HOI-W.
 """
-import json
 import logging
 import os
-import re
 from collections import Counter
 
 import numpy as np
 from detectron2.structures import BoxMode
 
+from ...formats.ids import int_map, parse_dataset_id
+from ...formats.json_file import FormatError, load_json
 from .bad_records import BadRecordError, BadRecordPolicy, SkipLog
 from .lazy_metadata import set_missing_metadata
 from .record_checks import (
@@ -25,23 +25,6 @@ __all__ = ["load_hoi_json", "parse_dataset_id", "derive_hoi_metadata", "rare_spl
 logger = logging.getLogger(__name__)
 
 RARE_THRESHOLD = 10  # HICO-DET protocol (Chao et al. 2018): a HOI class is rare with < 10 training instances
-
-
-def parse_dataset_id(value):
-    """A file's class id as int: ints stay, strings such as ``"3"`` or ``"3\\n"`` (HOI-W) are parsed.
-
-    Raises:
-        ValueError: for anything else (the caller adds the file and record).
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"id {value!r} is not an integer")
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    raise ValueError(f"id {value!r} is not an integer")
 
 
 def _sorted_ids(values):
@@ -194,12 +177,12 @@ def log_verb_histogram(records, verb_classes, dataset):
 
 
 def read_json_file(json_file):
-    """``json.load`` of ``json_file``; malformed JSON raises BadRecordError naming the file (and the position)."""
+    """``json_file`` parsed (formats/json_file.py: msgspec, NaN / Infinity tokens read as floats for the record
+    checks); a file that cannot be read or is not JSON raises BadRecordError naming the file and the position."""
     try:
-        with open(json_file) as f:
-            return json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise BadRecordError(f"{json_file}: not valid JSON ({e})") from None
+        return load_json(json_file)
+    except FormatError as e:
+        raise BadRecordError(str(e)) from None
 
 
 def _load(json_file, image_root, dataset_name=None, metadata=None, policy=None, log=True):
@@ -224,8 +207,7 @@ def _load(json_file, image_root, dataset_name=None, metadata=None, policy=None, 
     if verb_map is None:
         ids = _sorted_ids(h.get("category_id") for r in records_raw for h in _dicts(r.get("hoi_annotation")))
         verb_map = {d: i for i, d in enumerate(ids)}
-    thing_map = {int(k): int(v) for k, v in thing_map.items()}
-    verb_map = {int(k): int(v) for k, v in verb_map.items()}
+    thing_map, verb_map = int_map(thing_map), int_map(verb_map)
     thing_classes = list(metadata.get("thing_classes") or [str(d) for d in sorted(thing_map, key=thing_map.get)])
     verb_classes = list(metadata.get("verb_classes") or [str(d) for d in sorted(verb_map, key=verb_map.get)])
 

@@ -15,6 +15,7 @@ from ...data.targets import TRAINING_TARGET_KEYS
 from ...data.test_placement import TEST_PLACEMENTS, center_affine
 from ..external import build_external_source, candidates_from_detections
 from ..heads import HOIHeads
+from ..language import load_text_embeddings
 from ..losses import apm_l1_loss, cross_process_normalizer, focal_loss, hna_focal_loss, masked_l1_loss
 from ..postprocess import clip_boxes_authors, decode_hoi
 from .dataset_facts import static_dataset_facts
@@ -110,12 +111,19 @@ class GGNet(nn.Module):
         g = cfg.MODEL.GGNET
         backbone = build_backbone(cfg)
         shapes = backbone.output_shape()
+        text = None
+        if g.VERB_CLASSIFIER == "text":
+            text = load_text_embeddings(g.TEXT.EMBEDDINGS_FILE).verb_embeddings
+            if len(text) != g.NUM_VERBS:
+                raise ValueError(f"MODEL.GGNET.NUM_VERBS is {g.NUM_VERBS} but {g.TEXT.EMBEDDINGS_FILE} holds "
+                                 f"{len(text)} verbs (setup_cfg sets NUM_VERBS from the file)")
         heads = nn.ModuleList([
             HOIHeads(shapes[name].channels, num_classes=g.NUM_CLASSES, num_verbs=g.NUM_VERBS, head_conv=g.HEAD_CONV,
                      num_actpoints=g.NUM_ACTPOINTS, num_gaze_steps=g.NUM_GAZE_STEPS,
                      share_gaze_convs=g.SHARE_GAZE_CONVS, apm_per_verb=g.APM_PER_VERB,
                      bias_init=g.OBJ_HEATMAP_BIAS_INIT, apm_input=g.APM_INPUT,
-                     deform_conv_backend=cfg.MODEL.DEFORM_CONV_BACKEND)
+                     deform_conv_backend=cfg.MODEL.DEFORM_CONV_BACKEND, verb_classifier=g.VERB_CLASSIFIER,
+                     text_embeddings=text, logit_scale_init=g.TEXT.LOGIT_SCALE_INIT)
             for name in backbone._out_features])
         valid, source = static_dataset_facts(cfg)
         if valid is None:

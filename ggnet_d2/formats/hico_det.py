@@ -1,6 +1,7 @@
-"""Test ground truth read straight from the released annotation files, for scoring without images or training data.
+"""HICO-DET's released annotation forms: the PPDM/GGNet JSON, the hicodet instances JSON, anno_bbox.mat, anno.mat.
 
-numpy / scipy / json only, so that tools/evaluate_hoi.py can use it without importing torch or detectron2.
+numpy / scipy / msgspec only (no torch, no detectron2): the dataset loaders, the evaluators and tools/evaluate_hoi.py
+read these files through this module.
 
 Pixel conventions of the HICO-DET annotation forms (all XYXY, inclusive pixel indices):
 
@@ -21,42 +22,30 @@ are computed on exactly the numbers eval_one.m uses (integer .mat boxes, detecti
 Ground-truth HOIs marked ``invis`` in the .mat (no boxes) are left out, as eval_one.m does.
 """
 import os
-import re
 
 import numpy as np
 
-from ..data.datasets.constants import (
-    COCO_THING_DATASET_IDS,
-    HICO_HOI_LIST,
-    HICO_OBJECTS_COCO_ORDER,
-    HICO_RARE_HOI_IDS,
-    HICO_VERBS,
-)
-from .hoi_triplet_eval import HOIGroundTruth
-from .prediction_arrays import read_json
+from .ground_truth import HOIGroundTruth
+from .ids import hoi_class_lookup, parse_dataset_id
+from .json_file import FormatError, load_json
+from .vocabulary import (HICO_HOI_LIST, HICO_OBJECTS_COCO_ORDER, HICO_RARE_HOI_IDS, HICO_VERBS, hico_hoi_classes,
+                         hico_ppdm_id_maps)
 
 __all__ = [
-    "HICO_TEST_IMAGE_PATTERN",
-    "hico_hoi_classes",
     "hico_scoring_metadata",
+    "hicodet_header",
     "read_ppdm_ground_truth",
     "read_hicodet_ground_truth",
     "read_hico_bbox_mat",
     "iter_hico_bbox_mat",
+    "load_mat",
     "mat_struct_items",
+    "read_list_action",
     "read_hico_det_ground_truth",
     "read_hico_image_labels",
 ]
 
-# HICO-DET's test image names; the official image order is their name order.
-HICO_TEST_IMAGE_PATTERN = re.compile(r"HICO_test2015_\d{8}\.jpg")
-
-
-def hico_hoi_classes():
-    """The 600 HOI classes in the official list_action order as (verb index in HICO_VERBS, COCO-order object)."""
-    obj = {name: i for i, name in enumerate(HICO_OBJECTS_COCO_ORDER)}
-    verb = {name: i for i, name in enumerate(HICO_VERBS)}
-    return [(verb[v], obj[o]) for o, verbs in HICO_HOI_LIST for v in verbs.split()]
+HICODET_KEYS = ("annotation", "filenames", "size", "empty", "objects", "verbs", "correspondence", "rare", "non_rare")
 
 
 def hico_scoring_metadata():
@@ -67,28 +56,28 @@ def hico_scoring_metadata():
         hoi_classes (600, official order), rare_hoi_ids (the official 138), non_rare_hoi_ids (462).
     """
     rare = sorted(HICO_RARE_HOI_IDS)
+    things, verbs = hico_ppdm_id_maps()
     return {
         "thing_classes": list(HICO_OBJECTS_COCO_ORDER),
         "verb_classes": list(HICO_VERBS),
-        "thing_dataset_id_to_contiguous_id": {d: i for i, d in enumerate(COCO_THING_DATASET_IDS)},
-        "verb_dataset_id_to_contiguous_id": {i + 1: i for i in range(len(HICO_VERBS))},
+        "thing_dataset_id_to_contiguous_id": things,
+        "verb_dataset_id_to_contiguous_id": verbs,
         "hoi_classes": hico_hoi_classes(),
         "rare_hoi_ids": rare,
         "non_rare_hoi_ids": sorted(set(range(600)) - set(rare)),
     }
 
 
-def _file_id(value):
-    """An id of a PPDM-layout file (int, or a string such as "3\\n" in HOI-W) as int; None when it is neither."""
-    if isinstance(value, bool):
+def _id_or_none(value):
+    """A file id as int (see :func:`parse_dataset_id`), None when it is none."""
+    try:
+        return parse_dataset_id(value)
+    except ValueError:
         return None
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-        return int(value)
-    return None
+
+
+def _lookup(table, verb, obj):
+    return int(table[verb, obj]) if verb < table.shape[0] and obj < table.shape[1] else -1
 
 
 def read_ppdm_ground_truth(json_file, thing_from_file, verb_from_file, hoi_classes, ignored_verbs=()):
@@ -109,17 +98,17 @@ def read_ppdm_ground_truth(json_file, thing_from_file, verb_from_file, hoi_class
         ValueError: naming the file, image and record for a malformed record, an unknown id, an index outside the
             image's annotations, a non-finite box, or a (verb, object) pair that is no HOI class.
     """
-    raw = read_json(json_file)
+    raw = load_json(json_file)
     if not isinstance(raw, list):
-        raise ValueError(f"{json_file}: expected a JSON list of image records (PPDM/GGNet layout)")
-    lookup = {(int(v), int(o)): i for i, (v, o) in enumerate(hoi_classes)}
+        raise FormatError(f"{json_file}: expected a JSON list of image records (PPDM/GGNet layout)")
+    lookup = hoi_class_lookup(hoi_classes)
     ignored = set(int(v) for v in ignored_verbs)
     names, img, hoi, sub, obj = [], [], [], [], []
     for i, r in enumerate(raw):
         name = r.get("file_name") if isinstance(r, dict) else None
         where = f"{json_file}: image #{i} ({name})"
         if not isinstance(name, str):
-            raise ValueError(f"{where}: record has no 'file_name' string")
+            raise FormatError(f"{where}: record has no 'file_name' string")
         names.append(os.path.basename(name))
         boxes, cats = [], []
         for j, a in enumerate(r.get("annotations", [])):
@@ -129,26 +118,26 @@ def read_ppdm_ground_truth(json_file, thing_from_file, verb_from_file, hoi_class
             except (TypeError, ValueError):
                 box = None
             if box is None or len(box) != 4 or not np.all(np.isfinite(box)):
-                raise ValueError(f"{where} annotation #{j}: bbox {a.get('bbox') if isinstance(a, dict) else a!r} "
+                raise FormatError(f"{where} annotation #{j}: bbox {a.get('bbox') if isinstance(a, dict) else a!r} "
                                  "is not 4 finite numbers")
-            cat = thing_from_file.get(_file_id(a.get("category_id")))
+            cat = thing_from_file.get(_id_or_none(a.get("category_id")))
             if cat is None:
-                raise ValueError(f"{where} annotation #{j}: unknown object category_id {a.get('category_id')!r}")
+                raise FormatError(f"{where} annotation #{j}: unknown object category_id {a.get('category_id')!r}")
             boxes.append(box)
             cats.append(cat)
         for k, h in enumerate(r.get("hoi_annotation", [])):
-            s, o, v = (_file_id(h.get(key)) if isinstance(h, dict) else None
+            s, o, v = (_id_or_none(h.get(key)) if isinstance(h, dict) else None
                        for key in ("subject_id", "object_id", "category_id"))
             if v in ignored:
                 continue
             if s is None or o is None or not (0 <= s < len(boxes) and 0 <= o < len(boxes)):
-                raise ValueError(f"{where} hoi #{k}: subject_id / object_id outside the image's {len(boxes)} "
+                raise FormatError(f"{where} hoi #{k}: subject_id / object_id outside the image's {len(boxes)} "
                                  "annotations")
             if v not in verb_from_file:
-                raise ValueError(f"{where} hoi #{k}: unknown verb category_id {h.get('category_id')!r}")
-            c = lookup.get((verb_from_file[v], cats[o]))
-            if c is None:
-                raise ValueError(f"{where} hoi #{k}: verb {v} with object category {cats[o]} is no HOI class of "
+                raise FormatError(f"{where} hoi #{k}: unknown verb category_id {h.get('category_id')!r}")
+            c = _lookup(lookup, verb_from_file[v], cats[o])
+            if c < 0:
+                raise FormatError(f"{where} hoi #{k}: verb {v} with object category {cats[o]} is no HOI class of "
                                  "the dataset")
             img.append(i)
             hoi.append(c)
@@ -157,57 +146,86 @@ def read_ppdm_ground_truth(json_file, thing_from_file, verb_from_file, hoi_class
     return HOIGroundTruth(names, img, hoi, sub, obj)
 
 
-def read_hicodet_ground_truth(json_file):
-    """Ground truth and metadata of a hicodet-layout ``instances_*.json`` (as ../shared/data/hico_det/).
+
+def hicodet_header(d, json_file):
+    """The file-level part of a hicodet-layout ``instances_*.json`` (F. Zhang, github.com/fredzzhang/hicodet).
+
+    Args:
+        d: the decoded file.
+        json_file (str): named in errors.
 
     Returns:
-        tuple(HOIGroundTruth, dict): boxes shifted to the zero-based frame (file values - 1), every image of the
-        file (also those in ``empty``); metadata in the file's id space (objects 0..79 in the file's order, verbs
-        0..116), hoi_classes in official order, rare / non-rare from the file.
+        dict: metadata in the file's id space: thing_classes (COCO order), verb_classes (the file's),
+        thing_dataset_id_to_contiguous_id (the file's object index -> COCO order), verb_dataset_id_to_contiguous_id
+        (identity), hoi_classes [(verb, object)] in the file's HOI order, rare_hoi_ids, non_rare_hoi_ids.
 
     Raises:
-        ValueError: naming the file and image for a missing key, unknown object names, an HOI whose id disagrees
-            with its verb/object, or boxes of the wrong shape.
+        FormatError: naming the file for a missing key, object names that are not HICO-DET's 80, or a malformed
+            correspondence.
     """
-    d = read_json(json_file)
-    for key in ("annotation", "filenames", "objects", "verbs", "correspondence", "rare", "non_rare"):
-        if not isinstance(d, dict) or key not in d:
-            raise ValueError(f"{json_file}: missing key {key!r}; not a hicodet-format instances file")
+    if not isinstance(d, dict):
+        raise FormatError(f"{json_file}: not a hicodet-format instances file (a JSON object)")
+    for key in HICODET_KEYS:
+        if key not in d:
+            raise FormatError(f"{json_file}: missing key {key!r}; not a hicodet-format instances file")
     coco_index = {name: i for i, name in enumerate(HICO_OBJECTS_COCO_ORDER)}
-    if sorted(d["objects"]) != sorted(HICO_OBJECTS_COCO_ORDER):
-        raise ValueError(f"{json_file}: 'objects' are not HICO-DET's 80 object names")
+    if not isinstance(d["objects"], list) or sorted(map(str, d["objects"])) != sorted(HICO_OBJECTS_COCO_ORDER):
+        raise FormatError(f"{json_file}: 'objects' are not HICO-DET's 80 object names")
     obj_map = {i: coco_index[name] for i, name in enumerate(d["objects"])}
     hoi_classes = [None] * len(d["correspondence"])
-    for hoi, obj, verb in d["correspondence"]:
-        hoi_classes[int(hoi)] = (int(verb), obj_map[int(obj)])
-    names, img, hoi, sub, obj = [], [], [], [], []
-    for i, (name, ann) in enumerate(zip(d["filenames"], d["annotation"])):
-        names.append(os.path.basename(name))
-        n = len(ann["hoi"])
-        bh = np.asarray(ann["boxes_h"], dtype=np.float64).reshape(-1, 4)
-        bo = np.asarray(ann["boxes_o"], dtype=np.float64).reshape(-1, 4)
-        if bh.shape[0] != n or bo.shape[0] != n or not (len(ann["verb"]) == len(ann["object"]) == n):
-            raise ValueError(f"{json_file}: image #{i} ({name}): boxes_h / boxes_o / hoi / verb / object differ in "
-                             "length")
-        for k, (h, o, v) in enumerate(zip(ann["hoi"], ann["object"], ann["verb"])):
-            if not (0 <= h < len(hoi_classes)) or hoi_classes[h] != (int(v), obj_map.get(int(o))):
-                raise ValueError(f"{json_file}: image #{i} ({name}) hoi #{k}: HOI {h} does not match verb {v} / "
-                                 f"object {o}")
-        img += [i] * n
-        hoi += [int(h) for h in ann["hoi"]]
-        sub.append(bh - 1.0)
-        obj.append(bo - 1.0)
-    stack = (lambda parts: np.concatenate(parts) if parts else np.zeros((0, 4)))
-    rare = sorted(int(x) for x in d["rare"])
-    meta = {
+    try:
+        for hoi, obj, verb in d["correspondence"]:
+            hoi_classes[int(hoi)] = (int(verb), obj_map[int(obj)])
+        rare, non_rare = sorted(int(x) for x in d["rare"]), sorted(int(x) for x in d["non_rare"])
+    except (TypeError, ValueError, KeyError, IndexError):
+        raise FormatError(f"{json_file}: 'correspondence' is not a list of [hoi, object, verb] ids, or 'rare' / "
+                          "'non_rare' are not id lists") from None
+    return {
         "thing_classes": list(HICO_OBJECTS_COCO_ORDER),
         "verb_classes": list(d["verbs"]),
         "thing_dataset_id_to_contiguous_id": obj_map,
         "verb_dataset_id_to_contiguous_id": {i: i for i in range(len(d["verbs"]))},
         "hoi_classes": hoi_classes,
         "rare_hoi_ids": rare,
-        "non_rare_hoi_ids": sorted(int(x) for x in d["non_rare"]),
+        "non_rare_hoi_ids": non_rare,
     }
+
+
+def read_hicodet_ground_truth(json_file):
+    """Ground truth and metadata of a hicodet-layout ``instances_*.json`` (as ../shared/data/hico_det/).
+
+    Returns:
+        tuple(HOIGroundTruth, dict): boxes shifted to the zero-based frame (file values - 1), every image of the
+        file (also those in ``empty``); metadata of :func:`hicodet_header`.
+
+    Raises:
+        FormatError: naming the file and image for a missing key, unknown object names, an HOI whose id disagrees
+            with its verb/object, or boxes of the wrong shape.
+    """
+    d = load_json(json_file)
+    meta = hicodet_header(d, json_file)
+    obj_map, hoi_classes = meta["thing_dataset_id_to_contiguous_id"], meta["hoi_classes"]
+    names, img, hoi, sub, obj = [], [], [], [], []
+    for i, (name, ann) in enumerate(zip(d["filenames"], d["annotation"])):
+        where = f"{json_file}: image #{i} ({name})"
+        try:
+            n = len(ann["hoi"])
+            bh = np.asarray(ann["boxes_h"], dtype=np.float64).reshape(-1, 4)
+            bo = np.asarray(ann["boxes_o"], dtype=np.float64).reshape(-1, 4)
+            same = bh.shape[0] == n and bo.shape[0] == n and len(ann["verb"]) == len(ann["object"]) == n
+        except (TypeError, ValueError, KeyError):
+            raise FormatError(f"{where}: annotation is not an object of box and id lists") from None
+        if not same:
+            raise FormatError(f"{where}: boxes_h / boxes_o / hoi / verb / object differ in length")
+        for k, (h, o, v) in enumerate(zip(ann["hoi"], ann["object"], ann["verb"])):
+            if not (0 <= h < len(hoi_classes)) or hoi_classes[h] != (int(v), obj_map.get(int(o))):
+                raise FormatError(f"{where} hoi #{k}: HOI {h} does not match verb {v} / object {o}")
+        names.append(os.path.basename(name))
+        img += [i] * n
+        hoi += [int(h) for h in ann["hoi"]]
+        sub.append(bh - 1.0)
+        obj.append(bo - 1.0)
+    stack = (lambda parts: np.concatenate(parts) if parts else np.zeros((0, 4)))
     return HOIGroundTruth(names, img, hoi, stack(sub), stack(obj)), meta
 
 
@@ -222,26 +240,70 @@ def _mat_box(b):
     return [float(b.x1), float(b.y1), float(b.x2), float(b.y2)]
 
 
-def _load_mat(mat_file, keys):
+def load_mat(mat_file, keys):
+    """The variables ``keys`` of a MATLAB file (structs as attribute objects, arrays squeezed).
+
+    Raises:
+        FormatError: naming the file when it is not a MATLAB file scipy reads, or lacks one of ``keys``.
+    """
     import scipy.io  # only the .mat route needs it
 
     try:
         mat = scipy.io.loadmat(mat_file, squeeze_me=True, struct_as_record=False, variable_names=list(keys))
-    except (OSError, ValueError, NotImplementedError) as e:
-        raise ValueError(f"{mat_file}: cannot read it as a MATLAB file ({e})") from e
+    except Exception as e:  # scipy raises MatReadError, ValueError, OSError, TypeError ... for a broken file
+        raise FormatError(f"{mat_file}: cannot read it as a MATLAB file ({type(e).__name__}: {e})") from None
     for key in keys:
         if key not in mat:
-            raise ValueError(f"{mat_file}: no {key!r}; not the HICO-DET file expected here")
+            raise FormatError(f"{mat_file}: no {key!r}; not the HICO-DET file expected here")
     return mat
+
+
+def read_list_action(mat, mat_file):
+    """A .mat's ``list_action`` as [(object name, verb name)] (HOI id = position + 1), names checked against
+    HICO-DET's 80 objects and 117 verbs.
+
+    Raises:
+        FormatError: naming the file and entry for an entry without ``nname`` / ``vname`` or with unknown names.
+    """
+    hois = []
+    for k, a in enumerate(mat_struct_items(mat["list_action"])):
+        try:
+            obj, verb = str(a.nname), str(a.vname)
+        except AttributeError:
+            raise FormatError(f"{mat_file}: list_action #{k} is not a struct with 'nname' (object) and 'vname' "
+                              "(verb)") from None
+        if obj not in HICO_OBJECTS_COCO_ORDER or verb not in HICO_VERBS:
+            raise FormatError(f"{mat_file}: list_action #{k}: unknown object {obj!r} or verb {verb!r}")
+        hois.append((obj, verb))
+    return hois
 
 
 def _check_list_action(mat, mat_file):
     """The .mat's list_action must be the official HOI list (HOI id = position + 1)."""
-    got = [(str(a.nname), str(a.vname)) for a in mat_struct_items(mat["list_action"])]
+    got = read_list_action(mat, mat_file)
     expected = [(o, v) for o, verbs in HICO_HOI_LIST for v in verbs.split()]
     if got != expected:
         bad = next((k for k, (g, e) in enumerate(zip(got, expected)) if g != e), min(len(got), len(expected)))
-        raise ValueError(f"{mat_file}: list_action differs from HICO-DET's official HOI list at HOI {bad + 1}")
+        raise FormatError(f"{mat_file}: list_action differs from HICO-DET's official HOI list at HOI {bad + 1}")
+
+
+def _image_pairs(e, where):
+    """Visible (HOI id, human, object) pairs of one bbox_<split> entry, and its number of ``invis`` HOIs."""
+    pairs, invisible = [], 0
+    for h in mat_struct_items(e.hoi):
+        hoi_id = int(h.id)
+        if not 1 <= hoi_id <= 600:
+            raise FormatError(f"{where}: HOI id {hoi_id} outside 1..600")
+        if int(getattr(h, "invis", 0)):
+            invisible += 1
+            continue
+        humans, objects = mat_struct_items(h.bboxhuman), mat_struct_items(h.bboxobject)
+        for s, o in np.asarray(h.connection, dtype=np.int64).reshape(-1, 2):
+            if not (1 <= s <= len(humans) and 1 <= o <= len(objects)):
+                raise FormatError(f"{where}: connection ({s}, {o}) outside {len(humans)} human / {len(objects)} "
+                                  "object boxes")
+            pairs.append((hoi_id, _mat_box(humans[s - 1]), _mat_box(objects[o - 1])))
+    return pairs, invisible
 
 
 def iter_hico_bbox_mat(entries, mat_file, split):
@@ -252,24 +314,19 @@ def iter_hico_bbox_mat(entries, mat_file, split):
         file order with the .mat's one-based boxes, number of HOIs marked ``invis``).
 
     Raises:
-        ValueError: naming the file, split and image for an HOI id outside 1..600 or a connection outside the boxes.
+        FormatError: naming the file, split and image for an HOI id outside 1..600, a connection outside the boxes,
+            or an entry without the fields of anno_bbox.mat (filename, size, hoi: id, bboxhuman, bboxobject,
+            connection; boxes x1, y1, x2, y2).
     """
     for i, e in enumerate(mat_struct_items(entries)):
-        pairs, invisible = [], 0
-        for h in mat_struct_items(e.hoi):
-            hoi_id = int(h.id)
-            if not 1 <= hoi_id <= 600:
-                raise ValueError(f"{mat_file}: {split} image #{i} ({e.filename}): HOI id {hoi_id} outside 1..600")
-            if int(getattr(h, "invis", 0)):
-                invisible += 1
-                continue
-            humans, objects = mat_struct_items(h.bboxhuman), mat_struct_items(h.bboxobject)
-            for s, o in np.asarray(h.connection, dtype=np.int64).reshape(-1, 2):
-                if not (1 <= s <= len(humans) and 1 <= o <= len(objects)):
-                    raise ValueError(f"{mat_file}: {split} image #{i} ({e.filename}): connection ({s}, {o}) "
-                                     f"outside {len(humans)} human / {len(objects)} object boxes")
-                pairs.append((hoi_id, _mat_box(humans[s - 1]), _mat_box(objects[o - 1])))
-        yield i, str(e.filename), int(e.size.width), int(e.size.height), pairs, invisible
+        where = f"{mat_file}: {split} image #{i} ({getattr(e, 'filename', '?')})"
+        try:
+            pairs, invisible = _image_pairs(e, where)
+            yield i, str(e.filename), int(e.size.width), int(e.size.height), pairs, invisible
+        except (AttributeError, TypeError, ValueError) as err:
+            if isinstance(err, FormatError):
+                raise
+            raise FormatError(f"{where}: not an anno_bbox.mat image entry ({type(err).__name__}: {err})") from None
 
 
 def read_hico_bbox_mat(mat_file, split="test"):
@@ -284,7 +341,7 @@ def read_hico_bbox_mat(mat_file, split="test"):
             one, or a bad record (see :func:`iter_hico_bbox_mat`).
     """
     key = f"bbox_{split}"
-    mat = _load_mat(mat_file, ("list_action", key))
+    mat = load_mat(mat_file, ("list_action", key))
     _check_list_action(mat, mat_file)
     names, img, hoi, sub, obj = [], [], [], [], []
     for i, name, _, _, pairs, _ in iter_hico_bbox_mat(mat[key], mat_file, key):
@@ -324,7 +381,7 @@ def read_hico_det_ground_truth(path, split="test"):
         gt = read_ppdm_ground_truth(path, meta["thing_dataset_id_to_contiguous_id"],
                                     meta["verb_dataset_id_to_contiguous_id"], meta["hoi_classes"])
         return gt, meta, "ppdm_json"
-    raise ValueError(f"{path}: neither a JSON file (PPDM list or hicodet dict) nor anno_bbox.mat")
+    raise FormatError(f"{path}: neither a JSON file (PPDM list or hicodet dict) nor anno_bbox.mat")
 
 
 def read_hico_image_labels(anno_mat, split, hoi_objects, num_objects):
@@ -347,12 +404,12 @@ def read_hico_image_labels(anno_mat, split, hoi_objects, num_objects):
         ValueError: naming the file for missing variables, a list_action that is not the official one, or labels
             whose shape does not match the image list.
     """
-    mat = _load_mat(anno_mat, ("list_action", f"anno_{split}", f"list_{split}"))
+    mat = load_mat(anno_mat, ("list_action", f"anno_{split}", f"list_{split}"))
     _check_list_action(mat, anno_mat)
     names = [os.path.basename(str(n)) for n in mat_struct_items(mat[f"list_{split}"])]
     labels = np.asarray(mat[f"anno_{split}"], dtype=np.float64).reshape(600, -1)
     if labels.shape[1] != len(names):
-        raise ValueError(f"{anno_mat}: anno_{split} has {labels.shape[1]} columns for {len(names)} images")
+        raise FormatError(f"{anno_mat}: anno_{split} has {labels.shape[1]} columns for {len(names)} images")
     positive = labels == 1
     present = np.zeros((len(names), num_objects), dtype=bool)
     hoi_objects = np.asarray(hoi_objects, dtype=np.int64)
