@@ -22,8 +22,9 @@ logger = logging.getLogger(__name__)
 def setup_cfg(config_file, opts=(), args=None):
     """Build a frozen GGNet config: detectron2 defaults + GGNet keys + ``config_file`` + ``opts``.
 
-    Device: a config *file* asking for CUDA (detectron2's default ``MODEL.DEVICE``) runs on the CPU where no GPU
-    exists, with a logged warning; ``MODEL.DEVICE cuda`` given explicitly in ``opts`` is an error there instead,
+    Device: a config that names no ``MODEL.DEVICE`` (the quickstart, the HOI-W demo) runs on CUDA when available,
+    else on the CPU, without a warning; a config *file* asking for CUDA (the paper configs) runs on the CPU where no
+    GPU exists, with a logged warning; ``MODEL.DEVICE cuda`` given explicitly in ``opts`` is an error there instead,
     because the user asked for the GPU and a silent CPU run would be a different experiment.
 
     Batch: with more than one process (detectron2's ``comm.get_world_size()``), SOLVER.IMS_PER_BATCH is fitted to a
@@ -45,9 +46,13 @@ def setup_cfg(config_file, opts=(), args=None):
     """
     cfg = get_cfg()
     add_ggnet_config(cfg)
+    cfg.MODEL.DEVICE = ""  # "" after the merges: no config file and no option chose a device
     if config_file:
         cfg.merge_from_file(config_file)
     cfg.merge_from_list(list(opts))
+    if not cfg.MODEL.DEVICE:
+        cfg.MODEL.DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
+        logger.info("MODEL.DEVICE %s (the config names no device: CUDA when available)", cfg.MODEL.DEVICE)
     if cfg.MODEL.DEVICE.startswith("cuda") and not torch.cuda.is_available():
         opts = list(opts)
         asked = [opts[i + 1] for i in range(0, len(opts) - 1, 2) if opts[i] == "MODEL.DEVICE"]
