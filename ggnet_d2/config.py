@@ -234,6 +234,13 @@ def _add_datasets_hoi(_C):
     # Boxes crossing the image border by at most this many original pixels are clipped to it instead of dropping the
     # image (PPDM clips every box to the map in src/lib/datasets/hico.py __getitem__; 0 = clip nothing).
     _C.DATASETS.HOI.BOX_CLIP_TOLERANCE = 2.0
+    # One class and verb table for every DATASETS.HOI.CUSTOM file: [[file_id, name], ...] (contiguous order =
+    # ascending file id). Empty = the ids found in the training files (DATASETS.TRAIN), named by their ids; every other
+    # file is checked against the table (an unknown id is an error naming it; ggnet_d2/data/datasets/custom.py). With
+    # names, the person class is found by name ("person" or "human", any case) unless MODEL.GGNET.PERSON_CLASS_ID is
+    # set to another non-zero class.
+    _C.DATASETS.HOI.CUSTOM_THING_CLASSES = []
+    _C.DATASETS.HOI.CUSTOM_VERB_CLASSES = []
     # Zero-shot HICO-DET splits (ggnet_d2/data/zero_shot.py): "" | "rare_first" | "non_rare_first" | "unseen_object"
     # | "unseen_verb" (GEN-VLKT's hico_unseen_index) | "unseen_action_eoid" (EoID's UA_HOI_IDX) | "rare_first_eoid"
     # (EoID's RARE_HOI_IDX: all 138 rare classes) | "custom". The evaluator then adds Full / Seen / Unseen mAP.
