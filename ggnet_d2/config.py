@@ -217,4 +217,9 @@ def add_ggnet_config(cfg):
     # authors' hico.py __getitem__: per HOI in annotation order, only that HOI's verb excluded, a negative skipped
     # where its square already holds a positive value.
     _C.INPUT.GGNET.HARD_NEGATIVE_RULE = "per_pair"
+
+    # --- issue 24: speed (no host synchronisation in a step) ---
+    # Iterations between host reads of the deformable convolutions' deferred non-finite flags (CUDA; the CPU checks
+    # before each op): engine/hooks.py FiniteCheckHook. 20 = detectron2's PeriodicWriter period (DefaultTrainer).
+    _C.SOLVER.FINITE_CHECK_PERIOD = 20
     return cfg
