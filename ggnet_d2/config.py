@@ -268,6 +268,9 @@ def _add_solver(_C):
     # LR multiplier of the glance parameters (glance_conv, glance_cls: the authors' "hm_rel" head). Authors: main.py
     # with --recover_loss_weight gives every parameter whose name contains "hm_rel" lr / refine_weight = 10x.
     _C.SOLVER.GLANCE_LR_FACTOR = 1.0
+    # Iterations between host reads of the deformable convolutions' deferred non-finite flags (CUDA; the CPU checks
+    # before each op): engine/hooks.py FiniteCheckHook. 20 = detectron2's PeriodicWriter period (DefaultTrainer).
+    _C.SOLVER.FINITE_CHECK_PERIOD = 20
     # CUDA: SOLVER.AMP.ENABLED (detectron2's AMPTrainer) and CUDNN_BENCHMARK (detectron2's key, applied by
     # default_setup) are detectron2's own; GGNetTrainer refuses AMP off CUDA and checks that a CUDA run stays on it.
     _C.SOLVER.AMP.ENABLED = False

@@ -23,6 +23,7 @@ from ggnet_d2.modeling import GGNetCheckpointer
 from .batch_scaling import fit_batch_to_world_size
 from .dataset_facts import adopt_dataset_facts
 from .device_checks import check_amp_device, check_model_device, check_outputs_on_first_forward
+from .hooks import FiniteCheckHook
 
 __all__ = ["GGNetTrainer", "create_ddp_model", "scale_glance_lr"]
 
@@ -125,6 +126,10 @@ class GGNetTrainer(DefaultTrainer):
         self.max_iter = cfg.SOLVER.MAX_ITER
         self.cfg = cfg
         self.register_hooks(self.build_hooks())
+
+    def build_hooks(self):
+        """DefaultTrainer's hooks plus ``FiniteCheckHook`` (the deformable convolutions' deferred finite check)."""
+        return [*super().build_hooks(), FiniteCheckHook(self.cfg.SOLVER.FINITE_CHECK_PERIOD)]
 
     @classmethod
     def build_optimizer(cls, cfg, model):
