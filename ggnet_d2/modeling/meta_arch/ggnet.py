@@ -270,22 +270,27 @@ class GGNet(nn.Module):
 
     def inference(self, out, batched_inputs, image_sizes):
         """Decode (Sec. 3.4) and map to original pixels; returns the list of per-image output dicts."""
-        valid = self.valid_verb_object if self.match_valid_objects_only else None
         humans = objects = None
         if self.external_source is not None:
             humans, objects = self.external_candidates(batched_inputs, image_sizes)
-        d = decode_hoi(torch.sigmoid(out["obj_heatmap"]), out["obj_wh"], out["obj_offset"],
-                       torch.sigmoid(out["interaction_logits"][-1]), out["apm_subject"], out["apm_object"],
-                       out["actpoint_offsets"], out["actpoint_weights"], person_class_id=self.person_class_id,
-                       topk_interactions=self.topk[0], topk_humans=self.topk[1], topk_objects=self.topk[2],
-                       valid_verb_object=valid, match_rule=self.match_rule, dedup=self.dedup_triplets,
-                       humans=humans, objects=objects)
+        d = self.decode(out, humans, objects)
         results = []
         for i, (x, (rh, rw)) in enumerate(zip(batched_inputs, image_sizes)):
             height, width = x.get("height", rh), x.get("width", rw)
             scale, offset = self._to_original(x, rh, rw, height, width)
             results.append(self._to_instances(d, i, scale * self.output_stride, height, width, offset))
         return results
+
+    def decode(self, out, humans=None, objects=None):
+        """``decode_hoi`` of one head output ``out`` with this model's decoding settings: fixed-size batched tensors
+        in feature-map pixels (the exported graphs of ``ggnet_d2.deploy`` end here too)."""
+        valid = self.valid_verb_object if self.match_valid_objects_only else None
+        return decode_hoi(torch.sigmoid(out["obj_heatmap"]), out["obj_wh"], out["obj_offset"],
+                          torch.sigmoid(out["interaction_logits"][-1]), out["apm_subject"], out["apm_object"],
+                          out["actpoint_offsets"], out["actpoint_weights"], person_class_id=self.person_class_id,
+                          topk_interactions=self.topk[0], topk_humans=self.topk[1], topk_objects=self.topk[2],
+                          valid_verb_object=valid, match_rule=self.match_rule, dedup=self.dedup_triplets,
+                          humans=humans, objects=objects)
 
     def external_candidates(self, batched_inputs, image_sizes):
         """Human/object candidates of ``self.external_source`` (GGNet-double-dagger, Table 5) in feature-map pixels.
