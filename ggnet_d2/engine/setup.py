@@ -10,8 +10,11 @@ from detectron2.utils.logger import setup_logger
 from ggnet_d2.config import add_ggnet_config
 from ggnet_d2.data import configure_hoi_datasets
 from ggnet_d2.data.datasets import register_custom_hoi_datasets
+from ggnet_d2.modeling.language import apply_text_verb_list
 
 from .batch_scaling import fit_batch_to_world_size
+from .config_check import check_ggnet_config
+from .dataset_facts import add_dataset_facts
 
 __all__ = ["setup_cfg"]
 
@@ -29,7 +32,9 @@ def setup_cfg(config_file, opts=(), args=None):
     multiple of the world size with BASE_LR and the iteration counts rescaled (``fit_batch_to_world_size``, logged).
 
     Datasets: those of ``DATASETS.HOI.CUSTOM`` are registered and every HOI dataset gets the bad-record policy of
-    ``DATASETS.HOI`` (this runs in every training process).
+    ``DATASETS.HOI`` (this runs in every training process). Dataset facts the model needs (the verb-object
+    correspondence known without a file read, an external detector's class mapping) are written into the config
+    (``dataset_facts.add_dataset_facts``): the model reads only its config.
 
     With ``args`` (from ``default_argument_parser``) detectron2's ``default_setup`` also runs (logging, output dir,
     seeds, ``torch.backends.cudnn.benchmark = CUDNN_BENCHMARK``), and the ``ggnet_d2`` logger writes to the console
@@ -38,13 +43,18 @@ def setup_cfg(config_file, opts=(), args=None):
     Raises:
         FileNotFoundError: when ``config_file`` does not exist.
         RuntimeError: when ``opts`` set MODEL.DEVICE to CUDA and no GPU is available.
-        ValueError: a bad ``DATASETS.HOI`` entry (policy, tolerance, custom dataset).
+        ConfigError: (a ValueError) every bad value of the merged config (``check_ggnet_config``), before any
+            dataset is read; earlier value names are replaced by the current ones with a deprecation warning.
+        ValueError: a bad ``DATASETS.HOI.CUSTOM`` entry; PERSON_CLASS_ID or VALID_VERB_OBJECT disagreeing with the
+            dataset metadata; a bad EXTERNAL_DETECTIONS entry.
+        KeyError: an unknown EXTERNAL_DETECTIONS.SOURCE.
     """
     cfg = get_cfg()
     add_ggnet_config(cfg)
     if config_file:
         cfg.merge_from_file(config_file)
     cfg.merge_from_list(list(opts))
+    check_ggnet_config(cfg)  # every bad value in one error, before any data is read
     if cfg.MODEL.DEVICE.startswith("cuda") and not torch.cuda.is_available():
         opts = list(opts)
         asked = [opts[i + 1] for i in range(0, len(opts) - 1, 2) if opts[i] == "MODEL.DEVICE"]
@@ -54,9 +64,11 @@ def setup_cfg(config_file, opts=(), args=None):
         logger.warning("MODEL.DEVICE is %s but no CUDA device is available: running on the CPU", cfg.MODEL.DEVICE)
         cfg.MODEL.DEVICE = "cpu"
     cfg = fit_batch_to_world_size(cfg, comm.get_world_size())
-    cfg.freeze()
+    apply_text_verb_list(cfg)  # VERB_CLASSIFIER "text": NUM_VERBS is the embeddings file's
     register_custom_hoi_datasets(cfg)
     configure_hoi_datasets(cfg)
+    add_dataset_facts(cfg)
+    cfg.freeze()
     if args is not None:
         default_setup(cfg, args)
         setup_logger(cfg.OUTPUT_DIR, distributed_rank=comm.get_rank(), name="ggnet_d2")

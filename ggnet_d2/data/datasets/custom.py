@@ -25,10 +25,8 @@ def register_custom_hoi_datasets(cfg):
         ValueError: an entry that is not three strings, or a name already registered for other files (or by
             another loader).
     """
-    hoi = cfg.DATASETS.get("HOI", None)
-    entries = hoi.get("CUSTOM", ()) if hoi is not None else ()
     added = []
-    for entry in entries:
+    for entry in cfg.DATASETS.HOI.CUSTOM:
         if not (isinstance(entry, (list, tuple)) and len(entry) == 3 and all(isinstance(x, str) for x in entry)):
             raise ValueError(f"DATASETS.HOI.CUSTOM entries are (name, json_file, image_root) strings, got {entry!r}")
         name, json_file, image_root = entry
