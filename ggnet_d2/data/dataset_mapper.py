@@ -11,6 +11,7 @@ from detectron2.data import transforms as T
 
 from ..config_choices import GAZE_TARGET_SHARP, resolve_choice
 from .datasets.bad_records import BadRecordError
+from .distill_pairs import build_distill_pairs
 from .image_io import ImageReadError, read_image
 from .external_detections import build_external_inputs
 from .targets import TRAINING_TARGET_KEYS, build_ggnet_targets
@@ -43,7 +44,7 @@ class HOIDatasetMapper:
     def __init__(self, is_train=True, *, augmentations, image_format="BGR", num_classes=80, num_verbs=117,
                  valid_verb_object=None, output_stride=4, max_objects=128, max_hois=64, min_overlap=0.7,
                  hna_radius=3, gaze_sigma_factors=None, bad_record_policy="error", hard_negative_rule="per_pair",
-                 external_inputs=None):
+                 external_inputs=None, distill_pairs=False):
         """
         Args:
             is_train (bool): build targets.
@@ -59,6 +60,8 @@ class HOIDatasetMapper:
             external_inputs (callable | None): test mode: ``(dataset_dict, image) -> dict`` of the fields GGNet's
                 external-candidate route reads (``external_detections.build_external_inputs``; from_config builds it
                 from MODEL.GGNET.EXTERNAL_DETECTIONS at test time).
+            distill_pairs (bool): also ship ``"ggnet_distill"``, the per-pair inputs of the CLIP distillation
+                (distill_pairs.py; MODEL.GGNET.DISTILL.ENABLED).
 
         Raises:
             ValueError: if ``valid_verb_object`` is not (num_verbs, num_classes).
@@ -80,6 +83,7 @@ class HOIDatasetMapper:
         self.bad_record_policy = bad_record_policy
         self.hard_negative_rule = hard_negative_rule
         self.external_inputs = external_inputs
+        self.distill_pairs = distill_pairs
         logger.info(f"HOIDatasetMapper ({'train' if is_train else 'test'}): {augmentations}")
 
     @classmethod
@@ -103,6 +107,7 @@ class HOIDatasetMapper:
             "hna_radius": g.HNA_RADIUS,
             "bad_record_policy": cfg.DATASETS.HOI.BAD_RECORD_POLICY,
             "hard_negative_rule": resolve_choice("INPUT.GGNET.HARD_NEGATIVE_RULE", g.HARD_NEGATIVE_RULE),
+            "distill_pairs": bool(is_train and cfg.MODEL.GGNET.DISTILL.ENABLED),
         }
         if not is_train and "external_inputs" not in overrides:
             args["external_inputs"] = build_external_inputs(cfg)
@@ -137,6 +142,9 @@ class HOIDatasetMapper:
         d["image"] = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
         if self.is_train:
             d["ggnet_targets"] = self.targets_for(d, transforms, image.shape[:2])
+            if self.distill_pairs:
+                d["ggnet_distill"] = build_distill_pairs(d, transforms, image.shape[:2], self.output_stride,
+                                                         self.num_verbs, self.max_hois)
         return d
 
     def external_fields(self, d, image):

@@ -23,7 +23,7 @@ from detectron2.structures import BoxMode
 from detectron2.utils.registry import Registry
 
 from ..utils.external_detections import class_table_from_list, detections_dict
-from .detection_file import load_detection_file
+from ..formats.detections import load_detection_file
 
 __all__ = ["EXTERNAL_SOURCE_REGISTRY", "build_external_inputs", "detector_config", "Detectron2DetectorInput",
            "DetectionFileSource", "GroundTruthSource"]

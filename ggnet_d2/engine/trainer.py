@@ -15,7 +15,8 @@ from torch.nn.parallel import DistributedDataParallel
 from ggnet_d2.config_choices import OPTIMIZER_ADAM, resolve_choice
 from ggnet_d2.data import HOIDatasetMapper
 from ggnet_d2.data.replacing_map_dataset import ReplacingMapDataset
-from ggnet_d2.data.zero_shot import check_model_zero_shot_restriction, zero_shot_train_dicts
+from ggnet_d2.data.zero_shot import (check_model_zero_shot_restriction, zero_shot_mapper_overrides,
+                                     zero_shot_train_dicts)
 from ggnet_d2.evaluation import build_hoi_evaluator
 from ggnet_d2.modeling import GGNetCheckpointer
 
@@ -154,10 +155,10 @@ class GGNetTrainer(DefaultTrainer):
         """detectron2's training loader (its sampler, batching and workers from cfg) over a
         :class:`ReplacingMapDataset`: an image the mapper skips is replaced by another one, on any Python and
         detectron2 version (v0.6's own retry fails on Python >= 3.11). Under a zero-shot split the dataset is the
-        training set without the unseen HOI classes (data/zero_shot.py)."""
+        training set without the unseen HOI classes, and hard negatives come from the seen classes (zero_shot.py)."""
         dataset = zero_shot_train_dicts(cfg) if cfg.DATASETS.HOI.ZERO_SHOT_SPLIT else None
-        args = build_detection_train_loader.from_config(cfg, mapper=HOIDatasetMapper(cfg, is_train=True),
-                                                        dataset=dataset)
+        mapper = HOIDatasetMapper(cfg, is_train=True, **zero_shot_mapper_overrides(cfg))
+        args = build_detection_train_loader.from_config(cfg, mapper=mapper, dataset=dataset)
         args["dataset"] = ReplacingMapDataset(args["dataset"], args["mapper"])
         args["mapper"] = None
         return build_detection_train_loader(**args)

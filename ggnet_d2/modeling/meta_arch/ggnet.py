@@ -12,6 +12,7 @@ from detectron2.config import configurable
 from detectron2.modeling import META_ARCH_REGISTRY, build_backbone
 from detectron2.structures import ImageList
 
+from ..distillation import build_clip_distillation
 from ..external import build_external_detector
 from ..heads import GlanceGazeHead, build_hoi_heads
 from ..language import load_text_embeddings
@@ -30,6 +31,8 @@ class GGNet(nn.Module):
 
     Training: ``forward(list of {"image": uint8 (3, H, W), "ggnet_targets": {...}})`` (docs/interfaces.md) returns
     the dict of weighted losses of ``GGNetLoss`` (Eq. 7).
+
+    With ``distillation`` (``ClipDistillation``, MODEL.GGNET.DISTILL.ENABLED) training adds ``loss_distill``.
 
     Inference: ``forward(list of {"image": (3, h, w) resized, "height", "width"})`` returns per image
     ``{"instances", "hoi_instances"}`` in original pixels as specified in docs/interfaces.md (``HOIPostProcessor``).
@@ -50,8 +53,11 @@ class GGNet(nn.Module):
 
     @configurable
     def __init__(self, *, backbone, heads, loss, postprocessor, pixel_mean, pixel_std, size_divisibility=32,
-                 valid_verb_object=None, valid_verb_object_source=None, external_source="", external_detector=None):
+                 valid_verb_object=None, valid_verb_object_source=None, external_source="", external_detector=None,
+                 distillation=None):
         super().__init__()
+        # a plain object, not a sub-module: the frozen CLIP teacher stays out of the state dict and optimizer
+        self.distillation = distillation
         self.backbone = backbone
         self.heads = heads
         # plain objects, not sub-modules: the state dict holds the network and valid_verb_object only, and an
@@ -90,6 +96,7 @@ class GGNet(nn.Module):
             "pixel_std": cfg.MODEL.PIXEL_STD, "size_divisibility": cfg.INPUT.GGNET.SIZE_DIVISIBILITY,
             "valid_verb_object": valid, "valid_verb_object_source": source,
             "external_source": g.EXTERNAL_DETECTIONS.SOURCE, "external_detector": build_external_detector(cfg),
+            "distillation": build_clip_distillation(cfg),
         }
 
     @property
@@ -163,7 +170,10 @@ class GGNet(nn.Module):
         names = self.backbone._out_features
         if self.training:
             outputs = [self.heads[i](features[n]) for i, n in enumerate(names)]
-            return self.loss(outputs, batched_inputs, self.device)
+            losses = self.loss(outputs, batched_inputs, self.device)
+            if self.distillation is not None:  # CLIP distillation (issue 23, modeling/distillation/)
+                losses.update(self.distillation(outputs, batched_inputs))
+            return losses
         outputs = self.heads[-1](features[names[-1]])
         return self.inference(outputs, batched_inputs, images.image_sizes)
 
