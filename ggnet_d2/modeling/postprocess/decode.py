@@ -73,7 +73,7 @@ def decode_actpoints(offsets, weights, ys, xs):
     k = ys.shape[1]
     if n == 0:
         return offsets.new_zeros(b, k, 0, 2), weights.new_zeros(b, k, 0)
-    ks = int(round(n ** 0.5))
+    ks = int(round(float(n) ** 0.5))  # float(): under torch.jit.trace a shape entry is a 0-dim tensor
     grid = torch.arange(ks, device=offsets.device, dtype=offsets.dtype) - (ks - 1) / 2
     gy, gx = torch.meshgrid(grid, grid, indexing="ij")
     off = _gather_points(offsets, ys, xs).view(b, k, n, 2)  # (dy, dx)
