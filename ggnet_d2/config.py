@@ -8,6 +8,7 @@ a merged config once, at start (``setup_cfg`` calls it).
 """
 from detectron2.config import CfgNode as CN
 
+from .config_choices import AGGREGATION_GLANCE_GAZE, HEAD_BIAS_ZERO
 from .config_choices import (APM_INPUT_GLANCE, APM_STACK_MEAN, BOX_CLIP_CUT, COLOR_AUG_DETECTRON2_OPS, CROP_CENTER_AFFINE,
                              GAZE_TARGET_GLANCE, HARD_NEGATIVES_PER_PAIR, MATCH_EQ8, OPTIMIZER_ADAM, PLACEMENT_TOP_LEFT,
                              POLICY_SKIP, UP_CONV_DCN)
@@ -31,6 +32,19 @@ def add_ggnet_config(cfg):
     for add in (_add_input, _add_model_ggnet, _add_ggnet_loss, _add_ggnet_test, _add_external_detections,
                 _add_backbones, _add_datasets_hoi, _add_solver, _add_test_hoi, _add_ggnet_language):
         add(_C)
+
+    # --- issue 21: head bias initialisation, Table 3 aggregation variants ---
+    # Head conv biases at start (modeling/heads/bias_init.py): "zero" = every head's hidden and regression biases 0,
+    # heatmap classifiers at OBJ_HEATMAP_BIAS_INIT (CenterNet/PPDM's DLA heads, fill_fc_weights); "pytorch_default" =
+    # the authors' GGNet Hourglass networks (ggnet_hourglass_s1/_s2.py exkp): only the heatmap classifiers filled,
+    # the other conv biases at nn.Conv2d's default uniform(+-1/sqrt(fan_in)), ActPoint offset convs at 0.
+    _C.MODEL.GGNET.HEAD_BIAS_INIT = HEAD_BIAS_ZERO
+    # Interaction branch (modeling/heads/aggregation_heads.py): "glance_gaze" = GGNet's glance and gaze steps
+    # (Sec. 3.2); the paper's Table 3 alternatives on the PPDM baseline (NUM_GAZE_STEPS 0, APM_PER_VERB False):
+    # "human_point" (I + H), "object_point" (I + O), "human_object_points" (I + H + O) -- F0 concatenated with F0 at
+    # the human/object center PPDM's point matching assigns to each pixel --, "actpoints" (ActPoints w/o glance and
+    # gaze: one deformable conv over coarse ActPoints predicted on F0).
+    _C.MODEL.GGNET.INTERACTION_AGGREGATION = AGGREGATION_GLANCE_GAZE
     return _C
 
 
@@ -97,6 +111,10 @@ def _add_model_ggnet(_C):
     # Correspondence (Sec. 3.4, Eq. 8: objects matched only for the verbs they admit) as [verb, object] contiguous
     # pairs, for a model whose dataset metadata does not give it; empty = from the metadata, else the checkpoint.
     _C.MODEL.GGNET.VALID_VERB_OBJECT = []
+    # Where MODEL.GGNET.VALID_VERB_OBJECT came from, for the precedence with a checkpoint's correspondence and the log:
+    # "metadata:<dataset>" when setup_cfg copied it from the dataset metadata (ggnet_d2/engine/dataset_facts.py);
+    # "" = given in the config ("config").
+    _C.MODEL.GGNET.VALID_VERB_OBJECT_SOURCE = ""
     # Heads.
     _C.MODEL.GGNET.OUTPUT_STRIDE = 4  # Sec. 3.1: backbone output stride
     _C.MODEL.GGNET.HEAD_CONV = 256  # Sec. 3.2 / CenterNet: channels of each head's 3x3 conv
@@ -216,6 +234,13 @@ def _add_datasets_hoi(_C):
     # Boxes crossing the image border by at most this many original pixels are clipped to it instead of dropping the
     # image (PPDM clips every box to the map in src/lib/datasets/hico.py __getitem__; 0 = clip nothing).
     _C.DATASETS.HOI.BOX_CLIP_TOLERANCE = 2.0
+    # One class and verb table for every DATASETS.HOI.CUSTOM file: [[file_id, name], ...] (contiguous order =
+    # ascending file id). Empty = the ids found in the training files (DATASETS.TRAIN), named by their ids; every other
+    # file is checked against the table (an unknown id is an error naming it; ggnet_d2/data/datasets/custom.py). With
+    # names, the person class is found by name ("person" or "human", any case) unless MODEL.GGNET.PERSON_CLASS_ID is
+    # set to another non-zero class.
+    _C.DATASETS.HOI.CUSTOM_THING_CLASSES = []
+    _C.DATASETS.HOI.CUSTOM_VERB_CLASSES = []
     # Zero-shot HICO-DET splits (ggnet_d2/data/zero_shot.py): "" | "rare_first" | "non_rare_first" | "unseen_object"
     # | "unseen_verb" (GEN-VLKT's hico_unseen_index) | "unseen_action_eoid" (EoID's UA_HOI_IDX) | "rare_first_eoid"
     # (EoID's RARE_HOI_IDX: all 138 rare classes) | "custom". The evaluator then adds Full / Seen / Unseen mAP.
@@ -243,6 +268,9 @@ def _add_solver(_C):
     # LR multiplier of the glance parameters (glance_conv, glance_cls: the authors' "hm_rel" head). Authors: main.py
     # with --recover_loss_weight gives every parameter whose name contains "hm_rel" lr / refine_weight = 10x.
     _C.SOLVER.GLANCE_LR_FACTOR = 1.0
+    # Iterations between host reads of the deformable convolutions' deferred non-finite flags (CUDA; the CPU checks
+    # before each op): engine/hooks.py FiniteCheckHook. 20 = detectron2's PeriodicWriter period (DefaultTrainer).
+    _C.SOLVER.FINITE_CHECK_PERIOD = 20
     # CUDA: SOLVER.AMP.ENABLED (detectron2's AMPTrainer) and CUDNN_BENCHMARK (detectron2's key, applied by
     # default_setup) are detectron2's own; GGNetTrainer refuses AMP off CUDA and checks that a CUDA run stays on it.
     _C.SOLVER.AMP.ENABLED = False

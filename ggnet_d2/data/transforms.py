@@ -19,8 +19,8 @@ from PIL import Image
 from ..config_choices import COLOR_AUG_RANDOM_ORDER_SHARED_GRAY, CROP_RANDOM_BORDER, PLACEMENT_CENTER, resolve_choice
 from .test_placement import CenterAffine
 
-__all__ = ["RandomCenterAffine", "AuthorsRandomCrop", "PCALighting", "RandomOrderColorJitter", "SharedGrayColorTransform",
-           "ResizeLongestEdge", "authors_crop_border", "build_hoi_train_augmentation", "build_hoi_test_augmentation"]
+__all__ = ["RandomCenterAffine", "AuthorsRandomCrop", "PCALighting", "RandomOrderColorJitter",
+           "SharedGrayColorTransform", "ResizeLongestEdge", "authors_crop_border", "build_hoi_train_augmentation", "build_hoi_test_augmentation"]
 
 _COLOR_OPS = ("brightness", "contrast", "saturation")
 
