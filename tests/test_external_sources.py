@@ -13,7 +13,7 @@ from detectron2.data.detection_utils import read_image
 from detectron2.engine import default_argument_parser
 from detectron2.modeling import build_model
 
-from ggnet_d2.data.detection_file import load_detection_file
+from ggnet_d2.formats.detections import load_detection_file
 from ggnet_d2.data.external_detections import Detectron2DetectorInput
 from ggnet_d2.engine import setup_cfg
 from ggnet_d2.modeling.external import Detectron2Detector

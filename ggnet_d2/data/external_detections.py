@@ -1,7 +1,8 @@
 """Inputs of GGNet's external-candidate route (the paper's GGNet-double-dagger setting, Table 5), added to each test
 dataset dict by the mapper (and the demo's predictor), so that the model reads nothing but its inputs:
 
-- ``"file"``: ``"external_detections"`` read from ``EXTERNAL_DETECTIONS.FILE`` (layouts: ``detection_file.py``);
+- ``"file"``: ``"external_detections"`` read from ``EXTERNAL_DETECTIONS.FILE`` (layouts:
+  ``ggnet_d2.formats.detections``);
 - ``"ground_truth"``: ``"external_detections"`` = the dataset dict's own boxes, score 1 (upper bound, analysis only);
 - ``"detectron2"``: ``"detector_image"``, the image at the detector's own test size; the detector itself runs inside
   the model (``ggnet_d2.modeling.external``).
@@ -20,8 +21,8 @@ from detectron2.data import transforms as T
 from detectron2.structures import BoxMode
 from detectron2.utils.registry import Registry
 
+from ..formats.detections import load_detection_file
 from ..utils.external_detections import class_table_from_list, detections_dict, detector_config
-from .detection_file import load_detection_file
 
 __all__ = ["EXTERNAL_SOURCE_REGISTRY", "build_external_inputs", "Detectron2DetectorInput",
            "DetectionFileSource", "GroundTruthSource"]
@@ -79,9 +80,10 @@ class Detectron2DetectorInput:
 
 @EXTERNAL_SOURCE_REGISTRY.register()
 class DetectionFileSource:
-    """Detections read from ``EXTERNAL_DETECTIONS.FILE`` (layouts: ``detection_file.py``, docs/interfaces.md), looked
-    up by the dict's ``image_id``, else by its ``file_name``'s base name. The file is read at the first call (not
-    when the mapper is built). An image without an entry gets no candidates (counted and logged).
+    """Detections read from ``EXTERNAL_DETECTIONS.FILE`` (layouts: ``ggnet_d2.formats.detections``,
+    docs/interfaces.md), looked up by the dict's ``image_id``, else by its ``file_name``'s base name. The file is read
+    at the first call (not when the mapper is built). An image without an entry gets no candidates (counted and
+    logged).
 
     Classes: the file's ``category_id`` goes through ``EXTERNAL_DETECTIONS.CLASS_MAP`` (entry j = dataset contiguous
     class of file id j) when set, else through the dataset's ``thing_dataset_id_to_contiguous_id``

@@ -8,16 +8,22 @@ from detectron2.data import build_detection_test_loader, build_detection_train_l
 from detectron2.engine import AMPTrainer, DefaultTrainer, SimpleTrainer, TrainerBase
 from detectron2.solver.build import get_default_optimizer_params, maybe_add_gradient_clipping
 from detectron2.utils import comm
+from detectron2.utils.env import seed_all_rng
 from detectron2.utils.logger import setup_logger
 from torch.nn.parallel import DistributedDataParallel
 
+from ggnet_d2.config_choices import OPTIMIZER_ADAM, resolve_choice
 from ggnet_d2.data import HOIDatasetMapper
+from ggnet_d2.data.replacing_map_dataset import ReplacingMapDataset
+from ggnet_d2.data.zero_shot import (check_model_zero_shot_restriction, zero_shot_mapper_overrides,
+                                     zero_shot_train_dicts)
 from ggnet_d2.evaluation import build_hoi_evaluator
 from ggnet_d2.modeling import GGNetCheckpointer
 
 from .batch_scaling import fit_batch_to_world_size
 from .dataset_facts import adopt_dataset_facts
 from .device_checks import check_amp_device, check_model_device, check_outputs_on_first_forward
+from .hooks import FiniteCheckHook
 
 __all__ = ["GGNetTrainer", "create_ddp_model", "scale_glance_lr"]
 
@@ -72,6 +78,8 @@ class GGNetTrainer(DefaultTrainer):
 
     Everything else (hooks, periodic evaluation, checkpoints, console/JSON/TensorBoard writers, resume) is
     detectron2's. ``cfg.SOLVER.CLIP_GRADIENTS`` and ``cfg.SOLVER.AMP.ENABLED`` (CUDA only) work as in detectron2.
+    With ``cfg.SEED >= 0`` the python/numpy/torch generators are seeded with SEED + rank before the model is built
+    (as detectron2's ``default_setup``), so a run on one machine with one thread count repeats exactly on the CPU.
     """
 
     def __init__(self, cfg):
@@ -95,6 +103,11 @@ class GGNetTrainer(DefaultTrainer):
         logger.info(f"Batch: {s.IMS_PER_BATCH} images per iteration = {world_size} process(es) x "
                     f"{s.IMS_PER_BATCH // world_size}; BASE_LR {s.BASE_LR:g} (glance x {s.GLANCE_LR_FACTOR:g}), "
                     f"MAX_ITER {s.MAX_ITER}, STEPS {tuple(s.STEPS)}, AMP {s.AMP.ENABLED}, device {cfg.MODEL.DEVICE}")
+        if cfg.SEED >= 0:
+            # Here and not only in default_setup (train_net.py): the quickstart and tests build trainers without it.
+            # Weight init, the sampler's shuffle (comm.shared_random_seed), augmentation and the DataLoader
+            # workers' seeds (worker_init_reset_seed, from torch's RNG) all draw from these generators.
+            seed_all_rng(cfg.SEED + comm.get_rank())
         model = self.build_model(cfg)
         check_model_device(model, cfg.MODEL.DEVICE)
         check_outputs_on_first_forward(model, cfg.MODEL.DEVICE)
@@ -114,6 +127,10 @@ class GGNetTrainer(DefaultTrainer):
         self.cfg = cfg
         self.register_hooks(self.build_hooks())
 
+    def build_hooks(self):
+        """DefaultTrainer's hooks plus ``FiniteCheckHook`` (the deformable convolutions' deferred finite check)."""
+        return [*super().build_hooks(), FiniteCheckHook(self.cfg.SOLVER.FINITE_CHECK_PERIOD)]
+
     @classmethod
     def build_optimizer(cls, cfg, model):
         """Adam as in the paper (Sec. 4.2), or detectron2's SGD; optional gradient clipping; the glance parameters'
@@ -130,20 +147,26 @@ class GGNetTrainer(DefaultTrainer):
             weight_decay_bias=cfg.SOLVER.WEIGHT_DECAY_BIAS,
         )
         params = scale_glance_lr(params, model, cfg.SOLVER.GLANCE_LR_FACTOR)
-        name = cfg.SOLVER.OPTIMIZER.upper()
-        if name == "ADAM":
+        if resolve_choice("SOLVER.OPTIMIZER", cfg.SOLVER.OPTIMIZER) == OPTIMIZER_ADAM:
             optimizer_cls, kwargs = torch.optim.Adam, {"weight_decay": cfg.SOLVER.WEIGHT_DECAY}
-        elif name == "SGD":
+        else:
             optimizer_cls = torch.optim.SGD
             kwargs = {"momentum": cfg.SOLVER.MOMENTUM, "nesterov": cfg.SOLVER.NESTEROV,
                       "weight_decay": cfg.SOLVER.WEIGHT_DECAY}
-        else:
-            raise ValueError(f"SOLVER.OPTIMIZER must be 'ADAM' or 'SGD', got {cfg.SOLVER.OPTIMIZER!r}")
         return maybe_add_gradient_clipping(cfg, optimizer_cls)(params, lr=cfg.SOLVER.BASE_LR, **kwargs)
 
     @classmethod
     def build_train_loader(cls, cfg):
-        return build_detection_train_loader(cfg, mapper=HOIDatasetMapper(cfg, is_train=True))
+        """detectron2's training loader (its sampler, batching and workers from cfg) over a
+        :class:`ReplacingMapDataset`: an image the mapper skips is replaced by another one, on any Python and
+        detectron2 version (v0.6's own retry fails on Python >= 3.11). Under a zero-shot split the dataset is the
+        training set without the unseen HOI classes, and hard negatives come from the seen classes (zero_shot.py)."""
+        dataset = zero_shot_train_dicts(cfg) if cfg.DATASETS.HOI.ZERO_SHOT_SPLIT else None
+        mapper = HOIDatasetMapper(cfg, is_train=True, **zero_shot_mapper_overrides(cfg))
+        args = build_detection_train_loader.from_config(cfg, mapper=mapper, dataset=dataset)
+        args["dataset"] = ReplacingMapDataset(args["dataset"], args["mapper"])
+        args["mapper"] = None
+        return build_detection_train_loader(**args)
 
     @classmethod
     def build_test_loader(cls, cfg, dataset_name):
@@ -152,9 +175,11 @@ class GGNetTrainer(DefaultTrainer):
     @classmethod
     def test(cls, cfg, model, evaluators=None):
         """DefaultTrainer.test, after checking the model against each test dataset (person class) and giving it the
-        first one's correspondence where it has none (``adopt_dataset_facts``)."""
+        first one's correspondence where it has none (``adopt_dataset_facts``); under a zero-shot split, checking
+        that this correspondence admits every unseen class (``check_model_zero_shot_restriction``)."""
         for name in cfg.DATASETS.TEST:
             adopt_dataset_facts(model, name)
+            check_model_zero_shot_restriction(model, cfg, name)  # logs it; refuses one suppressing unseen classes
         return super().test(cfg, model, evaluators)
 
     @classmethod

@@ -5,7 +5,7 @@ __all__ = ["TEST_PLACEMENTS", "center_affine"]
 
 # INPUT.GGNET.TEST_PLACEMENT: "top_left" (the image resized at the top left, the paper's text) or "center" (the
 # authors' centring warp, CenterNet / PPDM / GGNet detectors/base_detector.py pre_process with fix_res)
-TEST_PLACEMENTS = ("top_left", "center")
+TEST_PLACEMENTS = ("top_left", "center")  # = config_choices.CHOICES["INPUT.GGNET.TEST_PLACEMENT"] (torch-free here)
 
 
 def center_affine(height, width, size):

@@ -3,6 +3,7 @@ across processes and reduced over the backbone's outputs (Hourglass stacks). The
 head outputs and its inputs, as Panoptic-DeepLab's heads own their losses."""
 import torch
 
+from ...config_choices import APM_STACK_SUM, CHOICES, GAZE_TARGET_SHARP, resolve_choice
 from .hna_loss import focal_loss, hna_focal_loss
 from .normalization import cross_process_normalizer
 from .regression_losses import apm_l1_loss, masked_l1_loss
@@ -14,8 +15,8 @@ GAZE_TARGET_KEY = "gaze_hna_map"  # the authors' sharper gaze-step target (MODEL
 # lists them with GAZE_TARGET_KEY, which is shipped and required only with LOSS.GAZE_TARGET "sharp").
 TARGET_KEYS = ("obj_heatmap", "obj_wh", "obj_offset", "obj_index", "obj_mask", "hna_map", "interaction_index",
                "apm_subject_offset", "apm_object_offset", "apm_mask")
-GAZE_TARGETS = ("glance", "sharp")
-APM_STACK_REDUCTIONS = ("mean", "sum")
+GAZE_TARGETS = CHOICES["MODEL.GGNET.LOSS.GAZE_TARGET"]  # the one table: config_choices.py
+APM_STACK_REDUCTIONS = CHOICES["MODEL.GGNET.LOSS.APM_STACK_REDUCTION"]
 
 
 class GGNetLoss:
@@ -44,11 +45,9 @@ class GGNetLoss:
 
     def __init__(self, *, num_gaze_steps=2, hna_on=True, focal_alpha=2.0, hna_beta=7.0, focal_gamma=4.0,
                  loss_weights=None, gaze_target="glance", apm_stack_reduction="mean"):
-        if gaze_target not in GAZE_TARGETS:
-            raise ValueError(f"MODEL.GGNET.LOSS.GAZE_TARGET must be 'glance' or 'sharp', got {gaze_target!r}")
-        if apm_stack_reduction not in APM_STACK_REDUCTIONS:
-            raise ValueError(f"MODEL.GGNET.LOSS.APM_STACK_REDUCTION must be 'mean' or 'sum', got "
-                             f"{apm_stack_reduction!r}")
+        gaze_target = resolve_choice("MODEL.GGNET.LOSS.GAZE_TARGET", gaze_target, "gaze_target")
+        apm_stack_reduction = resolve_choice("MODEL.GGNET.LOSS.APM_STACK_REDUCTION", apm_stack_reduction,
+                                             "apm_stack_reduction")
         self.num_gaze_steps, self.hna_on = num_gaze_steps, hna_on
         self.focal_alpha, self.hna_beta, self.focal_gamma = focal_alpha, hna_beta, focal_gamma
         self.loss_weights = dict(loss_weights or {})
@@ -73,12 +72,12 @@ class GGNetLoss:
         targets = self.stack_targets(batched_inputs, device)
         norms = self.normalizers(targets)
         per_stack = [self.losses(out, targets, norms) for out in outputs]
-        keep_sum = ("loss_apm_subject", "loss_apm_object") if self.apm_stack_reduction == "sum" else ()
+        keep_sum = ("loss_apm_subject", "loss_apm_object") if self.apm_stack_reduction == APM_STACK_SUM else ()
         return {k: sum(d[k] for d in per_stack) / (1 if k in keep_sum else len(per_stack)) for k in per_stack[0]}
 
     def stack_targets(self, batched_inputs, device):
         """The inputs' ``ggnet_targets`` stacked over the batch on ``device`` (dict of (B, ...) tensors)."""
-        keys = TARGET_KEYS + ((GAZE_TARGET_KEY,) if self.gaze_target == "sharp" and self.num_gaze_steps else ())
+        keys = TARGET_KEYS + ((GAZE_TARGET_KEY,) if self.gaze_target == GAZE_TARGET_SHARP and self.num_gaze_steps else ())
         try:
             return {k: torch.stack([x["ggnet_targets"][k] for x in batched_inputs]).to(device) for k in keys}
         except KeyError as e:

@@ -12,8 +12,10 @@ from detectron2.config import configurable
 from detectron2.modeling import META_ARCH_REGISTRY, build_backbone
 from detectron2.structures import ImageList
 
+from ..distillation import build_clip_distillation
 from ..external import build_external_detector
-from ..heads import GlanceGazeHead, HOIHeads
+from ..heads import GlanceGazeHead, build_hoi_heads
+from ..language import load_text_embeddings
 from ..losses import GGNetLoss
 from ..postprocess import HOIPostProcessor
 from .verb_object import valid_verb_object_from_config
@@ -29,6 +31,8 @@ class GGNet(nn.Module):
 
     Training: ``forward(list of {"image": uint8 (3, H, W), "ggnet_targets": {...}})`` (docs/interfaces.md) returns
     the dict of weighted losses of ``GGNetLoss`` (Eq. 7).
+
+    With ``distillation`` (``ClipDistillation``, MODEL.GGNET.DISTILL.ENABLED) training adds ``loss_distill``.
 
     Inference: ``forward(list of {"image": (3, h, w) resized, "height", "width"})`` returns per image
     ``{"instances", "hoi_instances"}`` in original pixels as specified in docs/interfaces.md (``HOIPostProcessor``).
@@ -49,8 +53,11 @@ class GGNet(nn.Module):
 
     @configurable
     def __init__(self, *, backbone, heads, loss, postprocessor, pixel_mean, pixel_std, size_divisibility=32,
-                 valid_verb_object=None, valid_verb_object_source=None, external_source="", external_detector=None):
+                 valid_verb_object=None, valid_verb_object_source=None, external_source="", external_detector=None,
+                 distillation=None):
         super().__init__()
+        # a plain object, not a sub-module: the frozen CLIP teacher stays out of the state dict and optimizer
+        self.distillation = distillation
         self.backbone = backbone
         self.heads = heads
         # plain objects, not sub-modules: the state dict holds the network and valid_verb_object only, and an
@@ -71,13 +78,13 @@ class GGNet(nn.Module):
         g = cfg.MODEL.GGNET
         backbone = build_backbone(cfg)
         shapes = backbone.output_shape()
-        heads = nn.ModuleList([
-            HOIHeads(shapes[name].channels, num_classes=g.NUM_CLASSES, num_verbs=g.NUM_VERBS, head_conv=g.HEAD_CONV,
-                     num_actpoints=g.NUM_ACTPOINTS, num_gaze_steps=g.NUM_GAZE_STEPS,
-                     share_gaze_convs=g.SHARE_GAZE_CONVS, apm_per_verb=g.APM_PER_VERB,
-                     bias_init=g.OBJ_HEATMAP_BIAS_INIT, apm_input=g.APM_INPUT,
-                     deform_conv_backend=cfg.MODEL.DEFORM_CONV_BACKEND)
-            for name in backbone._out_features])
+        text = None
+        if g.VERB_CLASSIFIER == "text":
+            text = load_text_embeddings(g.TEXT.EMBEDDINGS_FILE).verb_embeddings
+            if len(text) != g.NUM_VERBS:
+                raise ValueError(f"MODEL.GGNET.NUM_VERBS is {g.NUM_VERBS} but {g.TEXT.EMBEDDINGS_FILE} holds "
+                                 f"{len(text)} verbs (setup_cfg sets NUM_VERBS from the file)")
+        heads = nn.ModuleList([build_hoi_heads(cfg, shapes[name].channels, text) for name in backbone._out_features])
         valid, source = valid_verb_object_from_config(cfg)
         if valid is None:
             # Every pair allowed until a checkpoint or the loaded data says otherwise (PPDM decodes so without its
@@ -89,6 +96,7 @@ class GGNet(nn.Module):
             "pixel_std": cfg.MODEL.PIXEL_STD, "size_divisibility": cfg.INPUT.GGNET.SIZE_DIVISIBILITY,
             "valid_verb_object": valid, "valid_verb_object_source": source,
             "external_source": g.EXTERNAL_DETECTIONS.SOURCE, "external_detector": build_external_detector(cfg),
+            "distillation": build_clip_distillation(cfg),
         }
 
     @property
@@ -162,7 +170,10 @@ class GGNet(nn.Module):
         names = self.backbone._out_features
         if self.training:
             outputs = [self.heads[i](features[n]) for i, n in enumerate(names)]
-            return self.loss(outputs, batched_inputs, self.device)
+            losses = self.loss(outputs, batched_inputs, self.device)
+            if self.distillation is not None:  # CLIP distillation (issue 23, modeling/distillation/)
+                losses.update(self.distillation(outputs, batched_inputs))
+            return losses
         outputs = self.heads[-1](features[names[-1]])
         return self.inference(outputs, batched_inputs, images.image_sizes)
 

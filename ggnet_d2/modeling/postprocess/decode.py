@@ -6,13 +6,14 @@ feature-map pixels (x, y); the meta-architecture scales them to original pixels.
 import torch
 import torch.nn.functional as F
 
+from ...config_choices import CHOICES, MATCH_EQ8, resolve_choice
 from ...layers import gather_at_index
 
 __all__ = ["heatmap_peaks", "topk_peaks", "decode_boxes", "decode_actpoints", "match_points", "match_points_authors",
            "head_candidates",
            "duplicate_triplets", "clip_boxes_authors", "decode_hoi"]
 
-MATCH_RULES = ("eq8", "authors")
+MATCH_RULES = CHOICES["MODEL.GGNET.TEST.MATCH_RULE"]  # the one table: config_choices.py
 
 
 def heatmap_peaks(heat, kernel=3):
@@ -72,7 +73,7 @@ def decode_actpoints(offsets, weights, ys, xs):
     k = ys.shape[1]
     if n == 0:
         return offsets.new_zeros(b, k, 0, 2), weights.new_zeros(b, k, 0)
-    ks = int(round(n ** 0.5))
+    ks = int(round(float(n) ** 0.5))  # float(): under torch.jit.trace a shape entry is a 0-dim tensor
     grid = torch.arange(ks, device=offsets.device, dtype=offsets.dtype) - (ks - 1) / 2
     gy, gx = torch.meshgrid(grid, grid, indexing="ij")
     off = _gather_points(offsets, ys, xs).view(b, k, n, 2)  # (dy, dx)
@@ -242,7 +243,8 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
         person_class_id (int): channel of human points.
         topk_interactions, topk_humans, topk_objects (int): K of Sec. 3.4.
         valid_verb_object (Tensor or None): (V, C) bool; objects of classes invalid for the verb are not matched.
-        match_rule (str): ``"eq8"`` (paper Eq. 8, ``match_points``) or ``"authors"`` (``match_points_authors``).
+        match_rule (str): ``"eq8"`` (paper Eq. 8, ``match_points``) or ``"score_over_offset_area"``
+            (``match_points_authors``); the earlier name ``"authors"`` is accepted with a deprecation warning.
         dedup (bool): mark repeated (subject, object, verb) triplets invalid, keeping the highest-scoring one (the
             authors' decode.py). The authors' output then lists triplets by (subject, object, verb) index
             (``np.unique``'s order); ours stay in decreasing score order, which the evaluators rank by anyway.
@@ -266,9 +268,8 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
     Raises:
         ValueError: an unknown ``match_rule``.
     """
-    if match_rule not in MATCH_RULES:
-        raise ValueError(f"match_rule must be one of {MATCH_RULES}, got {match_rule!r}")
-    match = match_points if match_rule == "eq8" else match_points_authors
+    match_rule = resolve_choice("MODEL.GGNET.TEST.MATCH_RULE", match_rule, "match_rule")
+    match = match_points if match_rule == MATCH_EQ8 else match_points_authors
     s_i, verb, ys_i, xs_i = topk_peaks(heatmap_peaks(interaction_heatmap), topk_interactions)
     if humans is None or objects is None:
         own_h, own_o = head_candidates(obj_heatmap, obj_wh, obj_offset, person_class_id=person_class_id,

@@ -3,20 +3,22 @@ top-K, score threshold, box clip) and the coordinate mapping of the two test pla
 import torch
 from detectron2.structures import Boxes, Instances
 
-from ...utils.geometry import TEST_PLACEMENTS, center_affine
+from ...config_choices import (BOX_CLIP_CLAMP_CORNER_MIN_SIDE, CHOICES, PLACEMENT_CENTER, PLACEMENT_TOP_LEFT,
+                               resolve_choice)
+from ...utils.geometry import center_affine
 from ..external import candidates_from_detections
-from .decode import MATCH_RULES, clip_boxes_authors, decode_hoi
+from .decode import clip_boxes_authors, decode_hoi
 
 __all__ = ["HOIPostProcessor", "BOX_CLIPS"]
 
-BOX_CLIPS = ("clip", "authors")
+BOX_CLIPS = CHOICES["MODEL.GGNET.TEST.BOX_CLIP"]  # the one table: config_choices.py
 
 
 class HOIPostProcessor:
     """Decode GGNet's head outputs and map them to original pixels (docs/interfaces.md, model outputs).
 
     Decoding follows ``match_rule`` / ``dedup_triplets`` (``decode_hoi``), then ``box_clip`` ("clip": cut at the
-    border; "authors": ``clip_boxes_authors``). ``test_placement`` "top_left": the input is the image resized at the
+    border; "clamp_corner_min_side": ``clip_boxes_authors``). ``test_placement`` "top_left": the input is the image resized at the
     top left (per-axis factors from the rounded size); "center": the ``test_square_size`` square of
     ``center_affine`` (the authors' transform_preds inverts it). External candidates (the paper's
     GGNet-double-dagger, Table 5) come in original pixels and are mapped to the feature map by the inverse map.
@@ -37,13 +39,10 @@ class HOIPostProcessor:
     def __init__(self, *, person_class_id=0, topk=(100, 100, 100), match_valid_objects_only=True, score_thresh=0.0,
                  output_stride=4, test_square_size=0, match_rule="eq8", dedup_triplets=False, box_clip="clip",
                  test_placement="top_left", external_topk=100, external_score_thresh=0.0):
-        if box_clip not in BOX_CLIPS:
-            raise ValueError(f"MODEL.GGNET.TEST.BOX_CLIP must be one of {BOX_CLIPS}, got {box_clip!r}")
-        if match_rule not in MATCH_RULES:
-            raise ValueError(f"match_rule must be one of {MATCH_RULES}, got {match_rule!r}")
-        if test_placement not in TEST_PLACEMENTS:
-            raise ValueError(f"INPUT.GGNET.TEST_PLACEMENT must be one of {TEST_PLACEMENTS}, got {test_placement!r}")
-        if test_placement == "center" and not test_square_size:
+        box_clip = resolve_choice("MODEL.GGNET.TEST.BOX_CLIP", box_clip, "box_clip")
+        match_rule = resolve_choice("MODEL.GGNET.TEST.MATCH_RULE", match_rule, "match_rule")
+        test_placement = resolve_choice("INPUT.GGNET.TEST_PLACEMENT", test_placement, "test_placement")
+        if test_placement == PLACEMENT_CENTER and not test_square_size:
             raise ValueError("INPUT.GGNET.TEST_PLACEMENT 'center' needs a test square (INPUT.GGNET.TEST_SIZE > 0)")
         self.person_class_id, self.topk = person_class_id, tuple(topk)
         self.match_valid_objects_only, self.score_thresh = match_valid_objects_only, score_thresh
@@ -61,7 +60,7 @@ class HOIPostProcessor:
                    topk=(g.TEST.TOPK_INTERACTIONS, g.TEST.TOPK_HUMANS, g.TEST.TOPK_OBJECTS),
                    match_valid_objects_only=g.TEST.MATCH_VALID_OBJECTS_ONLY, score_thresh=g.TEST.SCORE_THRESH,
                    output_stride=g.OUTPUT_STRIDE,
-                   test_square_size=i.TEST_SIZE if i.TEST_PAD_SQUARE or i.TEST_PLACEMENT == "center" else 0,
+                   test_square_size=i.TEST_SIZE if i.TEST_PAD_SQUARE or i.TEST_PLACEMENT == PLACEMENT_CENTER else 0,
                    match_rule=g.TEST.MATCH_RULE, dedup_triplets=g.TEST.DEDUP_TRIPLETS, box_clip=g.TEST.BOX_CLIP,
                    test_placement=i.TEST_PLACEMENT, external_topk=g.EXTERNAL_DETECTIONS.TOPK,
                    external_score_thresh=g.EXTERNAL_DETECTIONS.SCORE_THRESH)
@@ -120,7 +119,7 @@ class HOIPostProcessor:
             ValueError: in "center" placement, an input that is not the test square.
         """
         new = {"dtype": torch.float32, "device": ref.device}
-        if self.test_placement == "top_left":
+        if self.test_placement == PLACEMENT_TOP_LEFT:
             return torch.tensor([width / rw, height / rh], **new), torch.zeros(2, **new)
         if (rh, rw) != (self.test_square_size,) * 2:
             raise ValueError(f"{x.get('file_name', 'input image')}: TEST_PLACEMENT 'center' expects the "
@@ -130,7 +129,7 @@ class HOIPostProcessor:
         return torch.tensor([1 / k, 1 / k], **new), torch.tensor([-tx / k, -ty / k], **new)
 
     def _boxes(self, boxes, height, width):
-        if self.box_clip == "authors":
+        if self.box_clip == BOX_CLIP_CLAMP_CORNER_MIN_SIDE:
             return Boxes(clip_boxes_authors(boxes, height, width))
         boxes = Boxes(boxes)
         boxes.clip((height, width))

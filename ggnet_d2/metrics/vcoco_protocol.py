@@ -15,27 +15,15 @@ Deviations, where the official code fails instead of scoring: an image without g
 detections false positives (official: ``argmax`` of an empty array); an action with no detections gets AP 0
 (official: ``amax`` of an empty array), one with no positives AP NaN.
 """
-import json
 from collections import OrderedDict
 
 import numpy as np
 from pycocotools.coco import COCO
 
-from .hoi_matching import ap_all_point
+from ..formats.vcoco import read_coco_instances, read_vcoco_actions, read_vcoco_image_ids
+from .hoi_matching import ap_all_point, inclusive_iou
 
 __all__ = ["VCOCOGroundTruth", "vcoco_agent_eval", "vcoco_role_eval"]
-
-
-def _overlap(boxes, ref_box):
-    """IoU of (N, 4) boxes with one box, inclusive-pixel convention (vsrl_eval ``get_overlap``)."""
-    ix1 = np.maximum(boxes[:, 0], ref_box[0])
-    iy1 = np.maximum(boxes[:, 1], ref_box[1])
-    ix2 = np.minimum(boxes[:, 2], ref_box[2])
-    iy2 = np.minimum(boxes[:, 3], ref_box[3])
-    inter = np.maximum(ix2 - ix1 + 1.0, 0.0) * np.maximum(iy2 - iy1 + 1.0, 0.0)
-    union = ((ref_box[2] - ref_box[0] + 1.0) * (ref_box[3] - ref_box[1] + 1.0)
-             + (boxes[:, 2] - boxes[:, 0] + 1.0) * (boxes[:, 3] - boxes[:, 1] + 1.0) - inter)
-    return inter / union
 
 
 class VCOCOGroundTruth:
@@ -55,27 +43,26 @@ class VCOCOGroundTruth:
             vcoco_file, coco_file, ids_file (str): vcoco_test.json, COCO instances json, vcoco_test.ids.
 
         Raises:
-            ValueError: naming the file and record when the files disagree (ids, missing role objects, layout).
+            FormatError: naming the file and record for a file that is not in its official layout.
+            ValueError: naming the file and record when the files disagree (ids, missing role objects).
         """
-        with open(vcoco_file) as f:
-            vcoco = json.load(f)
+        vcoco = read_vcoco_actions(vcoco_file)
         self.actions = [a["action_name"] for a in vcoco]
         self.roles = [list(a["role_name"]) for a in vcoco]
         labels = {}
         for i, a in enumerate(vcoco):
             n = len(a["ann_id"])
-            rids = np.asarray(a["role_object_id"], dtype=np.int64)
-            if rids.size != n * len(a["role_name"]) or len(a["label"]) != n or len(a["image_id"]) != n:
-                raise ValueError(f"{vcoco_file}: action {a['action_name']} (record {i}) has inconsistent lengths")
-            rids = rids.reshape(len(a["role_name"]), -1).T
+            rids = np.asarray(a["role_object_id"], dtype=np.int64).reshape(len(a["role_name"]), -1).T
             for k in range(n):
                 if int(a["label"][k]) == 1:
                     labels[(i, int(a["ann_id"][k]))] = rids[k]
         annotated = {int(x) for x in vcoco[0]["ann_id"]} if vcoco else set()
-        image_ids = [int(x) for x in np.atleast_1d(np.loadtxt(ids_file))]
+        image_ids = read_vcoco_image_ids(ids_file)
         if vcoco and sorted(set(int(x) for x in vcoco[0]["image_id"])) != sorted(image_ids):
             raise ValueError(f"{ids_file}: image ids differ from those of {vcoco_file}")
-        coco = COCO(coco_file)
+        coco = COCO()
+        coco.dataset = read_coco_instances(coco_file)
+        coco.createIndex()
         person_ids = {c["id"] for c in coco.loadCats(coco.getCatIds()) if c["name"] == "person"}
         self.file_to_image_id = {img["file_name"]: int(img["id"]) for img in coco.dataset["images"]}
         self.images = [self._image_entry(coco, i, person_ids, annotated, labels, coco_file)
@@ -174,7 +161,7 @@ def _persons_per_image(gt):
 def _match(gt_boxes, pred_box):
     if gt_boxes.shape[0] == 0:
         return None, 0.0
-    ov = _overlap(gt_boxes, pred_box)
+    ov = inclusive_iou(gt_boxes, pred_box)
     return int(ov.argmax()), float(ov.max())
 
 
@@ -263,7 +250,7 @@ def vcoco_role_eval(gt, detections, ovr_thresh=0.5, scenario=1):
                             empty = np.all(role_boxes[j] == 0.0) or np.all(np.isnan(role_boxes[j]))
                             ov_role = 1.0 if (scenario == 2 or empty) else 0.0
                         else:
-                            ov_role = float(_overlap(gt_roles[jmax].reshape(1, 4), role_boxes[j])[0])
+                            ov_role = float(inclusive_iou(gt_roles[jmax], role_boxes[j])[0])
                     sc[aid][rid].append(scores[j])
                     if (jmax is not None and gt_actions[jmax, aid] == 1 and ovmax >= ovr_thresh
                             and ov_role >= ovr_thresh and not covered[jmax]):

@@ -19,7 +19,6 @@ groups, which is what lets everything below run as array operations over all det
 import numpy as np
 
 __all__ = [
-    "matlab_colon",
     "RECALL_THRESHOLDS_11",
     "EXACT_TENTHS",
     "inclusive_iou",
@@ -31,50 +30,16 @@ __all__ = [
 ]
 
 
-def matlab_colon(base, increment, limit):
-    """The vector MATLAB builds for ``base:increment:limit`` (double precision), element for element.
-
-    MATLAB does not add the increment repeatedly: it takes n = round((limit - base) / increment) intervals (one fewer
-    when base + n * increment overshoots limit by more than 2 * eps * max(|base|, |limit|)), computes the first half
-    of the vector from the start, ``base + k * increment``, and the second half from the end, ``last - k *
-    increment``, where ``last`` is ``limit`` when base + n * increment is within that tolerance of it; for an even n
-    the middle element is ``(base + last) / 2``. This is the algorithm MathWorks publishes as ``colonop.m`` (C. Moler,
-    "How does the colon operator work?"). Only increment > 0 with limit >= base is needed here.
-
-    Args:
-        base, increment, limit (float): the three operands.
-
-    Returns:
-        np.ndarray: (n + 1,) float64.
-
-    Raises:
-        ValueError: for a non-positive increment or limit < base.
-    """
-    base, increment, limit = float(base), float(increment), float(limit)
-    if not increment > 0 or limit < base:
-        raise ValueError(f"matlab_colon: only increment > 0 and limit >= base are supported, got "
-                         f"{base}:{increment}:{limit}")
-    tol = 2.0 * np.finfo(np.float64).eps * max(abs(base), abs(limit))
-    n = int(round((limit - base) / increment))
-    if base + n * increment - limit > tol:
-        n -= 1
-    last = base + n * increment
-    if last - limit > -tol:
-        last = limit
-    out = np.empty(n + 1, dtype=np.float64)
-    for k in range(n // 2 + 1):
-        out[k] = base + k * increment
-        out[n - k] = last - k * increment
-    if n % 2 == 0:
-        out[n // 2] = (base + last) / 2.0
-    return out
-
-
-# The recall thresholds of the official 11-point AP, ``for t = 0:0.1:1`` in VOCevaldet_bboxpair.m. All are the
-# nearest doubles of the tenths except the fourth, 3 * 0.1 = 0.30000000000000004 (computed from the start), so a class
-# whose recall reaches exactly 0.3 does not count its precision there. 0.6 and 0.7 come from the end (1 - 4 * 0.1,
-# 1 - 3 * 0.1) and are exact; ``np.arange(0, 1.1, 0.1)`` of the Python ports differs at 0.6 and 0.7 as well.
-RECALL_THRESHOLDS_11 = matlab_colon(0.0, 0.1, 1.0)
+# The recall thresholds of the official 11-point AP, ``for t = 0:0.1:1`` in VOCevaldet_bboxpair.m, written out as the
+# doubles MATLAB's colon operator gives: it computes the first half of the vector from the start (base + k * step)
+# and the second half from the end (limit - k * step), the middle as (base + limit) / 2 (MathWorks' published
+# ``colonop.m``; C. Moler, "How does the colon operator work?"). So the fourth value is 3 * 0.1 =
+# 0.30000000000000004 (a class whose recall reaches exactly 0.3 does not count its precision there), while 0.6 and
+# 0.7 are 1 - 4 * 0.1 and 1 - 3 * 0.1, the nearest doubles of the tenths; ``np.arange(0, 1.1, 0.1)`` of the Python
+# ports differs at 0.6 and 0.7 (0.6000000000000001, 0.7000000000000001). tests/test_eval_matching.py checks each
+# value by hand.
+RECALL_THRESHOLDS_11 = np.array([0.0, 0.1, 0.2, 0.30000000000000004, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+RECALL_THRESHOLDS_11.flags.writeable = False
 # k / 10 rounded once: what an exact-arithmetic reading of the protocol gives (for comparisons only).
 EXACT_TENTHS = np.arange(11) / 10.0
 
@@ -83,22 +48,25 @@ def inclusive_iou(boxes_a, boxes_b):
     """Element-wise IoU of two box arrays with the inclusive-pixel convention of the official evaluations.
 
     Args:
-        boxes_a, boxes_b (np.ndarray): (N, 4) XYXY absolute pixel boxes (any common pixel frame); a box covers the
-            pixels x1..x2 and y1..y2 inclusive, so its width is x2 - x1 + 1 (VOCevaldet_bboxpair.m, vsrl_eval.py).
+        boxes_a, boxes_b (np.ndarray): (N, 4) or (4,) XYXY absolute pixel boxes (any common pixel frame; broadcast
+            against each other); a box covers the pixels x1..x2 and y1..y2 inclusive, so its width is x2 - x1 + 1
+            (VOCevaldet_bboxpair.m, vsrl_eval.py ``get_overlap``). Computed in float32 when both are float32 (as
+            vsrl_eval.py does on its float32 boxes), else in float64.
 
     Returns:
-        np.ndarray: (N,) float64 IoU; 0 where the boxes do not intersect.
+        np.ndarray: (N,) IoU; 0 where the boxes do not intersect.
     """
-    a = np.asarray(boxes_a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(boxes_b, dtype=np.float64).reshape(-1, 4)
+    a, b = np.asarray(boxes_a), np.asarray(boxes_b)
+    dtype = np.float32 if a.dtype == np.float32 and b.dtype == np.float32 else np.float64
+    a, b = a.astype(dtype, copy=False).reshape(-1, 4), b.astype(dtype, copy=False).reshape(-1, 4)
     iw = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]) + 1.0
     ih = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]) + 1.0
-    inter = np.where((iw > 0) & (ih > 0), iw * ih, 0.0)
+    inter = np.where((iw > 0) & (ih > 0), iw * ih, 0.0).astype(dtype, copy=False)
     area_a = (a[:, 2] - a[:, 0] + 1.0) * (a[:, 3] - a[:, 1] + 1.0)
     area_b = (b[:, 2] - b[:, 0] + 1.0) * (b[:, 3] - b[:, 1] + 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         iou = inter / (area_a + area_b - inter)
-    return np.where(inter > 0, iou, 0.0)
+    return np.where(inter > 0, iou, 0.0).astype(dtype, copy=False)
 
 
 def match_hoi_detections(det_group, det_scores, det_subject, det_object, gt_group, gt_subject, gt_object,
