@@ -10,38 +10,34 @@ import pytest
 import torch
 from torch import nn
 
-from ggnet_d2.engine import GGNetTrainer, setup_cfg
+from ggnet_d2.engine import GGNetTrainer
 from ggnet_d2.engine.device_checks import check_amp_device, check_model_device, check_outputs_on_first_forward
 from ggnet_d2.utils.op_census import OpCensus
 
 REPO = Path(__file__).resolve().parents[1]
-QUICKSTART = str(REPO / "configs" / "quickstart" / "GGNet_R18_synth.yaml")
-TINY = ["INPUT.GGNET.INPUT_SIZE", "64", "MODEL.RESNET_DECONV.DECONV_CHANNELS", "[16, 16, 16]",
-        "MODEL.GGNET.HEAD_CONV", "16", "DATASETS.TEST", "()", "SOLVER.IMS_PER_BATCH", "2",
-        "DATALOADER.NUM_WORKERS", "0"]
 no_gpu = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the behaviour without a GPU")
 
 
 @no_gpu
-def test_cuda_from_the_config_file_falls_back_with_a_warning(caplog):
+def test_cuda_from_the_config_file_falls_back_with_a_warning(caplog, tiny_r18_cfg):
     with caplog.at_level(logging.WARNING):
-        cfg = setup_cfg(QUICKSTART, TINY)  # detectron2's default MODEL.DEVICE is "cuda"
+        cfg = tiny_r18_cfg("DATASETS.TEST", "()")  # detectron2's default MODEL.DEVICE is "cuda"
     assert cfg.MODEL.DEVICE == "cpu"
     assert "no CUDA device" in caplog.text
 
 
 @no_gpu
-def test_cuda_asked_for_explicitly_is_an_error():
+def test_cuda_asked_for_explicitly_is_an_error(tiny_r18_cfg):
     with pytest.raises(RuntimeError, match="MODEL.DEVICE cuda was requested"):
-        setup_cfg(QUICKSTART, TINY + ["MODEL.DEVICE", "cuda"])
+        tiny_r18_cfg("DATASETS.TEST", "()", "MODEL.DEVICE", "cuda")
 
 
-def test_amp_off_cuda_is_refused_at_start(tmp_path):
-    cfg = setup_cfg(QUICKSTART, TINY + ["MODEL.DEVICE", "cpu", "SOLVER.AMP.ENABLED", "True"])
+def test_amp_off_cuda_is_refused_at_start(tmp_path, tiny_r18_cfg):
+    cfg = tiny_r18_cfg("DATASETS.TEST", "()", "MODEL.DEVICE", "cpu", "SOLVER.AMP.ENABLED", "True")
     with pytest.raises(ValueError, match="AMP"):
         check_amp_device(cfg)
-    cfg = setup_cfg(QUICKSTART, TINY + ["MODEL.DEVICE", "cpu", "SOLVER.AMP.ENABLED", "True",
-                                        "OUTPUT_DIR", str(tmp_path)])
+    cfg = tiny_r18_cfg("DATASETS.TEST", "()", "MODEL.DEVICE", "cpu", "SOLVER.AMP.ENABLED", "True",
+                       "OUTPUT_DIR", str(tmp_path))
     with pytest.raises(ValueError, match="AMP"):
         GGNetTrainer(cfg)
 
@@ -93,10 +89,10 @@ def test_op_census_classifies_cpu_work_next_to_the_target_device():
 
 
 @pytest.mark.slow
-def test_benchmark_script_runs_on_cpu(tmp_path):
+def test_benchmark_script_runs_on_cpu(tmp_path, quickstart_config):
     out = tmp_path / "bench.json"
     res = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "benchmark_train_cuda.py"), "--config-file", QUICKSTART,
+        [sys.executable, str(REPO / "tools" / "benchmark_train_cuda.py"), "--config-file", quickstart_config,
          "--device", "cpu", "--iters", "2", "--warmup", "1", "--batch", "2", "--amp", "both", "--json-out", str(out),
          "INPUT.GGNET.INPUT_SIZE", "64", "MODEL.RESNET_DECONV.DECONV_CHANNELS", "[16, 16, 16]",
          # torchvision's op, whose profile name the test looks for ("auto" picks gather_gemm for CPU training)
