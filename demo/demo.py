@@ -21,12 +21,12 @@ from pathlib import Path
 
 import cv2
 import tqdm
-from detectron2.data.detection_utils import read_image
 from detectron2.utils.logger import setup_logger
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from predictor import VisualizationDemo  # noqa: E402
 
+from ggnet_d2.data.image_io import read_image  # noqa: E402 -- the training/test reader (EXIF, 16-bit, alpha)
 from ggnet_d2.engine import setup_cfg as setup_ggnet_cfg  # noqa: E402
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")

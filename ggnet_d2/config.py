@@ -8,8 +8,10 @@ a merged config once, at start (``setup_cfg`` calls it).
 """
 from detectron2.config import CfgNode as CN
 
-from .config_choices import (APM_INPUT_GLANCE, APM_STACK_MEAN, BOX_CLIP_CUT, CROP_CENTER_AFFINE, GAZE_TARGET_GLANCE,
-                             MATCH_EQ8, OPTIMIZER_ADAM, PLACEMENT_TOP_LEFT, POLICY_SKIP, UP_CONV_DCN)
+from .config_choices import AGGREGATION_GLANCE_GAZE, HEAD_BIAS_ZERO
+from .config_choices import (APM_INPUT_GLANCE, APM_STACK_MEAN, BOX_CLIP_CUT, COLOR_AUG_DETECTRON2_OPS, CROP_CENTER_AFFINE,
+                             GAZE_TARGET_GLANCE, HARD_NEGATIVES_PER_PAIR, MATCH_EQ8, OPTIMIZER_ADAM, PLACEMENT_TOP_LEFT,
+                             POLICY_SKIP, UP_CONV_DCN)
 
 __all__ = ["add_ggnet_config"]
 
@@ -28,8 +30,21 @@ def add_ggnet_config(cfg):
     """
     _C = cfg
     for add in (_add_input, _add_model_ggnet, _add_ggnet_loss, _add_ggnet_test, _add_external_detections,
-                _add_backbones, _add_datasets_hoi, _add_solver, _add_test_hoi):
+                _add_backbones, _add_datasets_hoi, _add_solver, _add_test_hoi, _add_ggnet_language):
         add(_C)
+
+    # --- issue 21: head bias initialisation, Table 3 aggregation variants ---
+    # Head conv biases at start (modeling/heads/bias_init.py): "zero" = every head's hidden and regression biases 0,
+    # heatmap classifiers at OBJ_HEATMAP_BIAS_INIT (CenterNet/PPDM's DLA heads, fill_fc_weights); "pytorch_default" =
+    # the authors' GGNet Hourglass networks (ggnet_hourglass_s1/_s2.py exkp): only the heatmap classifiers filled,
+    # the other conv biases at nn.Conv2d's default uniform(+-1/sqrt(fan_in)), ActPoint offset convs at 0.
+    _C.MODEL.GGNET.HEAD_BIAS_INIT = HEAD_BIAS_ZERO
+    # Interaction branch (modeling/heads/aggregation_heads.py): "glance_gaze" = GGNet's glance and gaze steps
+    # (Sec. 3.2); the paper's Table 3 alternatives on the PPDM baseline (NUM_GAZE_STEPS 0, APM_PER_VERB False):
+    # "human_point" (I + H), "object_point" (I + O), "human_object_points" (I + H + O) -- F0 concatenated with F0 at
+    # the human/object center PPDM's point matching assigns to each pixel --, "actpoints" (ActPoints w/o glance and
+    # gaze: one deformable conv over coarse ActPoints predicted on F0).
+    _C.MODEL.GGNET.INTERACTION_AGGREGATION = AGGREGATION_GLANCE_GAZE
     return _C
 
 
@@ -52,6 +67,11 @@ def _add_input(_C):
     # PCA lighting noise (AlexNet; CornerNet's utils/image.py lighting_, called by color_aug with alphastd 0.1 and
     # hico.py's _eig_val / _eig_vec): std of the principal-component weights; 0 disables, the authors use 0.1.
     _C.INPUT.GGNET.PCA_LIGHTING = 0.0
+    # Colour augmentation (with COLOR_JITTER as strength and PCA_LIGHTING): "detectron2_ops" = detectron2's
+    # RandomBrightness, RandomContrast, RandomSaturation in that order, each clipped to uint8, then PCALighting;
+    # "random_order_shared_gray" = the authors' color_aug (src/lib/utils/image.py, CornerNet's): the three in random
+    # order, against the grayscale of the input, unclipped float, lighting last (data/transforms.py).
+    _C.INPUT.GGNET.COLOR_AUG = COLOR_AUG_DETECTRON2_OPS
     # Test input.
     _C.INPUT.GGNET.TEST_SIZE = 512  # Sec. 4.2: test images resized (aspect kept) so the longer side is 512
     # CenterNet/PPDM test at a fixed resolution: each test image is padded (black, bottom/right) to a TEST_SIZE square
@@ -67,6 +87,11 @@ def _add_input(_C):
     _C.INPUT.GGNET.MAX_HOIS = 64  # PPDM: max HOI triplets per image in the target tensors
     _C.INPUT.GGNET.MIN_OVERLAP = 0.7  # CenterNet's Gaussian radius formula, min IoU overlap
     _C.INPUT.GGNET.HNA_RADIUS = 3  # Sec. 3.3: radius (feature-map pixels) of the -1 hard-negative Gaussians
+    # Hard negatives of the HNA target M (data/targets.py): "per_pair" = verbs valid with the object and not labelled
+    # for the human-object pair (Sec. 3.3, the paper configs); "per_hoi_in_order" = the authors' hico.py __getitem__:
+    # per HOI in annotation order, only that HOI's verb excluded, a negative skipped where its square already holds a
+    # positive value.
+    _C.INPUT.GGNET.HARD_NEGATIVE_RULE = HARD_NEGATIVES_PER_PAIR
     # The sharp gaze target (MODEL.GGNET.LOSS.GAZE_TARGET "sharp"), the authors' hico.py:
     _C.INPUT.GGNET.GAZE_SIGMA_FACTOR = 8.0  # hico.py: draw_gaussian(hm_rel_hard[...], ..., radius, factor=8)
     _C.INPUT.GGNET.GAZE_NEGATIVE_SIGMA_FACTOR = 2.0  # hico.py: draw_umich_gaussian_for_neg(hm_rel_hard, factor=2)
@@ -86,6 +111,10 @@ def _add_model_ggnet(_C):
     # Correspondence (Sec. 3.4, Eq. 8: objects matched only for the verbs they admit) as [verb, object] contiguous
     # pairs, for a model whose dataset metadata does not give it; empty = from the metadata, else the checkpoint.
     _C.MODEL.GGNET.VALID_VERB_OBJECT = []
+    # Where MODEL.GGNET.VALID_VERB_OBJECT came from, for the precedence with a checkpoint's correspondence and the log:
+    # "metadata:<dataset>" when setup_cfg copied it from the dataset metadata (ggnet_d2/engine/dataset_facts.py);
+    # "" = given in the config ("config").
+    _C.MODEL.GGNET.VALID_VERB_OBJECT_SOURCE = ""
     # Heads.
     _C.MODEL.GGNET.OUTPUT_STRIDE = 4  # Sec. 3.1: backbone output stride
     _C.MODEL.GGNET.HEAD_CONV = 256  # Sec. 3.2 / CenterNet: channels of each head's 3x3 conv
@@ -205,6 +234,22 @@ def _add_datasets_hoi(_C):
     # Boxes crossing the image border by at most this many original pixels are clipped to it instead of dropping the
     # image (PPDM clips every box to the map in src/lib/datasets/hico.py __getitem__; 0 = clip nothing).
     _C.DATASETS.HOI.BOX_CLIP_TOLERANCE = 2.0
+    # One class and verb table for every DATASETS.HOI.CUSTOM file: [[file_id, name], ...] (contiguous order =
+    # ascending file id). Empty = the ids found in the training files (DATASETS.TRAIN), named by their ids; every other
+    # file is checked against the table (an unknown id is an error naming it; ggnet_d2/data/datasets/custom.py). With
+    # names, the person class is found by name ("person" or "human", any case) unless MODEL.GGNET.PERSON_CLASS_ID is
+    # set to another non-zero class.
+    _C.DATASETS.HOI.CUSTOM_THING_CLASSES = []
+    _C.DATASETS.HOI.CUSTOM_VERB_CLASSES = []
+    # Zero-shot HICO-DET splits (ggnet_d2/data/zero_shot.py): "" | "rare_first" | "non_rare_first" | "unseen_object"
+    # | "unseen_verb" (GEN-VLKT's hico_unseen_index) | "unseen_action_eoid" (EoID's UA_HOI_IDX) | "rare_first_eoid"
+    # (EoID's RARE_HOI_IDX: all 138 rare classes) | "custom". The evaluator then adds Full / Seen / Unseen mAP.
+    _C.DATASETS.HOI.ZERO_SHOT_SPLIT = ""
+    _C.DATASETS.HOI.ZERO_SHOT_UNSEEN = []  # split "custom": unseen HOI class ids (the dataset's hoi_classes)
+    # How unseen HOIs leave the training set: "pair" = GEN-VLKT (datasets/hico.py): every HOI of a human-object pair
+    # with an unseen HOI is dropped, boxes used only by dropped pairs too, images left without HOI dropped; "label" =
+    # EoID (hico_ua_base.py / hico_uc_base.py): only the unseen HOI annotations go, every image and box is kept.
+    _C.DATASETS.HOI.ZERO_SHOT_REMOVAL = "pair"
 
 
 def _add_solver(_C):
@@ -223,6 +268,9 @@ def _add_solver(_C):
     # LR multiplier of the glance parameters (glance_conv, glance_cls: the authors' "hm_rel" head). Authors: main.py
     # with --recover_loss_weight gives every parameter whose name contains "hm_rel" lr / refine_weight = 10x.
     _C.SOLVER.GLANCE_LR_FACTOR = 1.0
+    # Iterations between host reads of the deformable convolutions' deferred non-finite flags (CUDA; the CPU checks
+    # before each op): engine/hooks.py FiniteCheckHook. 20 = detectron2's PeriodicWriter period (DefaultTrainer).
+    _C.SOLVER.FINITE_CHECK_PERIOD = 20
     # CUDA: SOLVER.AMP.ENABLED (detectron2's AMPTrainer) and CUDNN_BENCHMARK (detectron2's key, applied by
     # default_setup) are detectron2's own; GGNetTrainer refuses AMP off CUDA and checks that a CUDA run stays on it.
     _C.SOLVER.AMP.ENABLED = False
@@ -237,3 +285,43 @@ def _add_test_hoi(_C):
     # them) make the evaluation fail, as the official protocols score every test image (eval_one.m, vsrl_eval.py);
     # True scores them as images without detections, with a warning.
     _C.TEST.HOI.ALLOW_MISSING_IMAGES = False
+    # A prediction entry of an image that is not in the test split is an error naming it (it would otherwise be
+    # scored as an image of false positives); True leaves such entries out with a warning (evaluate_hoi.py's
+    # --drop-unknown-images).
+    _C.TEST.HOI.DROP_UNKNOWN_IMAGES = False
+
+
+def _add_ggnet_language(_C):
+    """MODEL.GGNET.VERB_CLASSIFIER, MODEL.GGNET.TEXT and MODEL.GGNET.DISTILL: verbs from language and CLIP
+    distillation (issue 23)."""
+    # Verb classifier at the end of the glance and every gaze step: "conv" = V-channel 1x1 conv (Sec. 3.2); "text" =
+    # per-pixel projection to the text dimension, cosine similarity with fixed CLIP text embeddings x a learnable
+    # scale + a bias (GEN-VLKT's / EoID's text classifier, ggnet_d2/modeling/heads/verb_classifier.py). With "text",
+    # NUM_VERBS is the number of verbs in TEXT.EMBEDDINGS_FILE.
+    _C.MODEL.GGNET.VERB_CLASSIFIER = "conv"
+    _C.MODEL.GGNET.TEXT = CN()
+    # .npz written by tools/build_text_embeddings.py (ggnet_d2/modeling/language/text_embeddings.py); inference
+    # needs only this file.
+    _C.MODEL.GGNET.TEXT.EMBEDDINGS_FILE = ""
+    _C.MODEL.GGNET.TEXT.CLIP_MODEL = "ViT-B-32"  # open_clip model; ViT-B/32 as GEN-VLKT (Sec. 4.2) and EoID use
+    _C.MODEL.GGNET.TEXT.CLIP_PRETRAINED = "openai"  # open_clip pretrained tag (OpenAI's CLIP weights); "" = random
+    _C.MODEL.GGNET.TEXT.PROMPT = "hoi"  # verb embeddings from: "hoi" | "verb" | "description" (language/prompts.py)
+    _C.MODEL.GGNET.TEXT.HOI_TEMPLATE = "a photo of a person {verb} {object}"  # GEN-VLKT / EoID HOI prompt form
+    _C.MODEL.GGNET.TEXT.VERB_TEMPLATE = "a photo of a person {verb}"
+    # RmLR-style structured description of a verb (the objects it takes); DESCRIPTIONS_FILE adds sentences per verb
+    _C.MODEL.GGNET.TEXT.DESCRIPTION_TEMPLATE = "a photo of a person {verb} something, such as {objects}"
+    _C.MODEL.GGNET.TEXT.DESCRIPTIONS_FILE = ""  # JSON {verb label: [sentence, ...]}
+    # initial logit scale: CLIP's initial temperature 1/0.07 (Radford et al. 2021; GEN-VLKT's logit_scale)
+    _C.MODEL.GGNET.TEXT.LOGIT_SCALE_INIT = 1.0 / 0.07
+    # CLIP distillation (EoID, region level; ggnet_d2/modeling/distillation/), training only: a frozen CLIP
+    # (TEXT.CLIP_MODEL / CLIP_PRETRAINED) scores the union box of each annotated pair against the HOI embeddings of
+    # TEXT.EMBEDDINGS_FILE; the final heatmap's verb logits at the pair's interaction point are pulled towards them.
+    _C.MODEL.GGNET.DISTILL = CN()
+    _C.MODEL.GGNET.DISTILL.ENABLED = False
+    # weight of loss_distill. EoID's --clip_loss_coef is 700 (main.py) on a loss averaged over all verb entries of
+    # all queries; ours is averaged over the distilled entries only, so its scale differs: 1 is our choice.
+    _C.MODEL.GGNET.DISTILL.WEIGHT = 1.0
+    _C.MODEL.GGNET.DISTILL.TEMPERATURE = 0.0  # cosine multiplier; <= 0: CLIP's own logit_scale.exp() (EoID)
+    _C.MODEL.GGNET.DISTILL.IMAGE_SIZE = 224  # teacher input side (ViT-B/32: 224, EoID's CLIP preprocess)
+    _C.MODEL.GGNET.DISTILL.CACHE = True  # keep teacher targets per (image, pair) in memory (crops are unaugmented)
+    _C.MODEL.GGNET.DISTILL.CLIP_CONFIG_FILE = ""  # JSON open_clip model config registered as TEXT.CLIP_MODEL first

@@ -16,7 +16,10 @@ __all__ = ["CHOICES", "RENAMED", "CASE_INSENSITIVE", "resolve_choice", "choice_p
            "PLACEMENT_TOP_LEFT", "PLACEMENT_CENTER", "GAZE_TARGET_GLANCE", "GAZE_TARGET_SHARP",
            "CROP_CENTER_AFFINE", "CROP_RANDOM_BORDER", "APM_INPUT_GLANCE", "APM_INPUT_BACKBONE",
            "APM_STACK_MEAN", "APM_STACK_SUM", "POLICY_SKIP", "POLICY_ERROR", "UP_CONV_DCN", "UP_CONV_PLAIN",
-           "OPTIMIZER_ADAM", "OPTIMIZER_SGD"]
+           "OPTIMIZER_ADAM", "OPTIMIZER_SGD", "COLOR_AUG_DETECTRON2_OPS", "COLOR_AUG_RANDOM_ORDER_SHARED_GRAY",
+           "HARD_NEGATIVES_PER_PAIR", "HARD_NEGATIVES_PER_HOI_IN_ORDER", "HEAD_BIAS_ZERO", "HEAD_BIAS_PYTORCH_DEFAULT",
+           "AGGREGATION_GLANCE_GAZE", "AGGREGATION_HUMAN_POINT", "AGGREGATION_OBJECT_POINT",
+           "AGGREGATION_HUMAN_OBJECT_POINTS", "AGGREGATION_ACTPOINTS"]
 
 # MODEL.GGNET.TEST.MATCH_RULE: paper Eq. 8 (argmin distance / score) or argmax score / ((|dx|+1)(|dy|+1)).
 MATCH_EQ8, MATCH_SCORE_OVER_OFFSET_AREA = "eq8", "score_over_offset_area"
@@ -36,6 +39,15 @@ APM_STACK_MEAN, APM_STACK_SUM = "mean", "sum"
 POLICY_SKIP, POLICY_ERROR = "skip", "error"
 # MODEL.DLA.UP_CONV: modulated deformable convolutions in DLAUp/IDAUp, or plain 3x3 convolutions.
 UP_CONV_DCN, UP_CONV_PLAIN = "dcn", "conv"
+# INPUT.GGNET.COLOR_AUG: detectron2's ops in a fixed order on uint8, or random order against the input's grayscale.
+COLOR_AUG_DETECTRON2_OPS, COLOR_AUG_RANDOM_ORDER_SHARED_GRAY = "detectron2_ops", "random_order_shared_gray"
+# INPUT.GGNET.HARD_NEGATIVE_RULE: hard negatives per human-object pair, or per HOI in annotation order.
+HARD_NEGATIVES_PER_PAIR, HARD_NEGATIVES_PER_HOI_IN_ORDER = "per_pair", "per_hoi_in_order"
+# MODEL.GGNET.HEAD_BIAS_INIT: head conv biases at 0, or at nn.Conv2d's default (heatmap priors and offsets kept).
+HEAD_BIAS_ZERO, HEAD_BIAS_PYTORCH_DEFAULT = "zero", "pytorch_default"
+# MODEL.GGNET.INTERACTION_AGGREGATION: GGNet's glance and gaze steps, or a Table 3 alternative on the PPDM baseline.
+AGGREGATION_GLANCE_GAZE, AGGREGATION_HUMAN_POINT, AGGREGATION_OBJECT_POINT = "glance_gaze", "human_point", "object_point"
+AGGREGATION_HUMAN_OBJECT_POINTS, AGGREGATION_ACTPOINTS = "human_object_points", "actpoints"
 # SOLVER.OPTIMIZER (compared upper-case, as detectron2 users write either).
 OPTIMIZER_ADAM, OPTIMIZER_SGD = "ADAM", "SGD"
 
@@ -53,6 +65,17 @@ CHOICES = {
     "MODEL.DEFORM_CONV_BACKEND": ("auto", "torchvision", "gather_gemm"),
     "DATASETS.HOI.BAD_RECORD_POLICY": (POLICY_SKIP, POLICY_ERROR),
     "SOLVER.OPTIMIZER": (OPTIMIZER_ADAM, OPTIMIZER_SGD),
+    "INPUT.GGNET.COLOR_AUG": (COLOR_AUG_DETECTRON2_OPS, COLOR_AUG_RANDOM_ORDER_SHARED_GRAY),
+    "INPUT.GGNET.HARD_NEGATIVE_RULE": (HARD_NEGATIVES_PER_PAIR, HARD_NEGATIVES_PER_HOI_IN_ORDER),
+    "MODEL.GGNET.HEAD_BIAS_INIT": (HEAD_BIAS_ZERO, HEAD_BIAS_PYTORCH_DEFAULT),
+    "MODEL.GGNET.INTERACTION_AGGREGATION": (AGGREGATION_GLANCE_GAZE, AGGREGATION_HUMAN_POINT, AGGREGATION_OBJECT_POINT,
+                                            AGGREGATION_HUMAN_OBJECT_POINTS, AGGREGATION_ACTPOINTS),
+    "MODEL.GGNET.VERB_CLASSIFIER": ("conv", "text"),
+    "MODEL.GGNET.TEXT.PROMPT": ("hoi", "verb", "description"),
+    # "" = no zero-shot split (data/zero_shot.py names the published ones)
+    "DATASETS.HOI.ZERO_SHOT_SPLIT": ("", "rare_first", "non_rare_first", "unseen_object", "unseen_verb",
+                                     "unseen_action_eoid", "rare_first_eoid", "custom"),
+    "DATASETS.HOI.ZERO_SHOT_REMOVAL": ("pair", "label"),
 }
 
 # Earlier names, accepted with a deprecation warning and replaced by the new one.

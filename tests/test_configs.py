@@ -15,8 +15,10 @@ from detectron2.data import MetadataCatalog
 from ggnet_d2.engine import GGNetTrainer, setup_cfg
 
 REPO = Path(__file__).resolve().parents[1]
-# configs/external/detectors/ holds detectron2 detector configs (EXTERNAL_DETECTIONS.CONFIG_FILE), not GGNet configs
-CONFIGS = sorted(str(p.relative_to(REPO)) for p in (REPO / "configs").rglob("*.yaml") if "detectors" not in p.parts)
+# configs/external/detectors/ holds detectron2 detector configs (EXTERNAL_DETECTIONS.CONFIG_FILE), not GGNet configs;
+# configs/zero_shot/ need a text-embeddings file and CLIP: tests/test_zero_shot_configs.py builds each of them
+CONFIGS = sorted(str(p.relative_to(REPO)) for p in (REPO / "configs").rglob("*.yaml")
+                 if "detectors" not in p.parts and "zero_shot" not in p.parts)
 
 
 # What each config must build, from the paper (Sec. 3.2-3.3, Tables 1-2: gaze steps, ActPoints, APM, HNA) and the
@@ -35,6 +37,10 @@ EXPECTED = {
     "configs/GGNet_R18_HOIW_demo.yaml": dict(GGNET, actpoints=9),
     "configs/quickstart/GGNet_R18_synth.yaml": dict(GGNET, actpoints=9),
     "configs/ablations/PPDM_baseline_DLA34_HICO.yaml": PPDM,
+    "configs/ablations/PPDM_baseline_DLA34_VCOCO.yaml": PPDM,
+    # Table 3: interaction branches on the PPDM baseline
+    **{f"configs/ablations/aggregation_{a}_DLA34_{d}.yaml": dict(PPDM, aggregation=a)
+       for a in ("actpoints", "human_point", "object_point", "human_object_points") for d in ("HICO", "VCOCO")},
     "configs/ablations/actpoints49_DLA34_HICO.yaml": dict(GGNET, actpoints=49),
     "configs/ablations/actpoints9_DLA34_HICO.yaml": dict(GGNET, actpoints=9),
     "configs/ablations/gaze0_DLA34_HICO.yaml": dict(GGNET, gaze=0),
@@ -96,29 +102,36 @@ def _assert_choices(cfg, expected):
     assert (g.LOSS.GAZE_TARGET, g.LOSS.APM_STACK_REDUCTION, cfg.INPUT.GGNET.CROP) == (
         expected.get("gaze_target", "glance"), expected.get("apm_stack", "mean"), expected.get("crop", "center_affine"))
     assert g.EXTERNAL_DETECTIONS.SOURCE == expected.get("source", "")
+    assert g.INTERACTION_AGGREGATION == expected.get("aggregation", "glance_gaze")
 
 
 def _assert_model_structure(model, cfg, expected, size):
     """The built network has the configured heads: one per backbone output (Hourglass stacks), 1 + K interaction
-    maps, 2n ActPoint offsets, 2V (per-verb APM) or 2 offset channels, APM reading the configured features."""
+    maps, 2n ActPoint offsets, 2V (per-verb APM) or 2 offset channels, APM reading the configured features; a Table 3
+    branch: F0 concatenated with F0 at each matched point (one head_conv block per point), or n ActPoints on F0."""
     num_verbs = cfg.MODEL.GGNET.NUM_VERBS
     assert len(model.heads) == expected["stacks"] == len(model.backbone._out_features)
-    assert model.hna_on == expected["hna"]
+    assert model.loss.hna_on == expected["hna"]
     model.eval()
     with torch.no_grad():
         features = model.backbone(torch.zeros(1, 3, size, size, device=model.device))
         out = model.heads[-1](features[model.backbone._out_features[-1]])
     model.train()
-    k = expected["gaze"]
+    k, aggregation = expected["gaze"], expected.get("aggregation", "glance_gaze")
     assert len(out["interaction_logits"]) == 1 + k
     assert all(x.shape[1] == num_verbs for x in out["interaction_logits"])
-    assert out["actpoint_offsets"].shape[1] == (2 * expected["actpoints"] if k else 0)
     assert out["apm_subject"].shape[1] == out["apm_object"].shape[1] == (
         2 * num_verbs if expected["apm_per_verb"] else 2)
     head = model.heads[0]
     assert head.apm_input == expected["apm_input"]
-    gaze_feature_convs = len(head.interaction.gaze_feats)
-    assert gaze_feature_convs == (min(k, 1) if expected["shared_gaze"] else k)
+    if aggregation == "glance_gaze":
+        assert out["actpoint_offsets"].shape[1] == (2 * expected["actpoints"] if k else 0)
+        assert len(head.interaction.gaze_feats) == (min(k, 1) if expected["shared_gaze"] else k)
+    elif aggregation == "actpoints":
+        assert out["actpoint_offsets"].shape[1] == 2 * expected["actpoints"]
+    else:
+        points = {"human_point": 1, "object_point": 1, "human_object_points": 2}[aggregation]
+        assert out["aggregated_features"].shape[1] == (1 + points) * cfg.MODEL.GGNET.HEAD_CONV
 
 
 def _assert_triplets_respect_the_restriction(predictions, dataset):

@@ -10,34 +10,47 @@ import pytest
 import torch
 from torch import nn
 
-from ggnet_d2.engine import GGNetTrainer
+from ggnet_d2.engine import GGNetTrainer, setup_cfg
 from ggnet_d2.engine.device_checks import check_amp_device, check_model_device, check_outputs_on_first_forward
 from ggnet_d2.utils.op_census import OpCensus
 
 REPO = Path(__file__).resolve().parents[1]
+QUICKSTART = str(REPO / "configs" / "quickstart" / "GGNet_R18_synth.yaml")
+TINY = ["INPUT.GGNET.INPUT_SIZE", "64", "MODEL.RESNET_DECONV.DECONV_CHANNELS", "[16, 16, 16]",
+        "MODEL.GGNET.HEAD_CONV", "16", "DATASETS.TEST", "()", "SOLVER.IMS_PER_BATCH", "2",
+        "DATALOADER.NUM_WORKERS", "0"]
 no_gpu = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the behaviour without a GPU")
 
 
 @no_gpu
-def test_cuda_from_the_config_file_falls_back_with_a_warning(caplog, tiny_r18_cfg):
+def test_cuda_from_the_config_file_falls_back_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING):
-        cfg = tiny_r18_cfg("DATASETS.TEST", "()")  # detectron2's default MODEL.DEVICE is "cuda"
+        cfg = setup_cfg(str(REPO / "configs" / "GGNet_DLA34_HICO.yaml"), TINY)  # says MODEL.DEVICE "cuda"
     assert cfg.MODEL.DEVICE == "cpu"
     assert "no CUDA device" in caplog.text
 
 
 @no_gpu
-def test_cuda_asked_for_explicitly_is_an_error(tiny_r18_cfg):
+def test_a_config_naming_no_device_runs_on_the_cpu_without_warning(caplog):
+    """Issue 20, item 8: the quickstart names no device; on a CPU machine it warned on every run."""
+    with caplog.at_level(logging.WARNING):
+        cfg = setup_cfg(QUICKSTART, TINY)
+    assert cfg.MODEL.DEVICE == "cpu"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "DEVICE" in r.getMessage()]
+
+
+@no_gpu
+def test_cuda_asked_for_explicitly_is_an_error():
     with pytest.raises(RuntimeError, match="MODEL.DEVICE cuda was requested"):
-        tiny_r18_cfg("DATASETS.TEST", "()", "MODEL.DEVICE", "cuda")
+        setup_cfg(QUICKSTART, TINY + ["MODEL.DEVICE", "cuda"])
 
 
-def test_amp_off_cuda_is_refused_at_start(tmp_path, tiny_r18_cfg):
-    cfg = tiny_r18_cfg("DATASETS.TEST", "()", "MODEL.DEVICE", "cpu", "SOLVER.AMP.ENABLED", "True")
+def test_amp_off_cuda_is_refused_at_start(tmp_path):
+    cfg = setup_cfg(QUICKSTART, TINY + ["MODEL.DEVICE", "cpu", "SOLVER.AMP.ENABLED", "True"])
     with pytest.raises(ValueError, match="AMP"):
         check_amp_device(cfg)
-    cfg = tiny_r18_cfg("DATASETS.TEST", "()", "MODEL.DEVICE", "cpu", "SOLVER.AMP.ENABLED", "True",
-                       "OUTPUT_DIR", str(tmp_path))
+    cfg = setup_cfg(QUICKSTART, TINY + ["MODEL.DEVICE", "cpu", "SOLVER.AMP.ENABLED", "True",
+                                        "OUTPUT_DIR", str(tmp_path)])
     with pytest.raises(ValueError, match="AMP"):
         GGNetTrainer(cfg)
 
@@ -89,10 +102,10 @@ def test_op_census_classifies_cpu_work_next_to_the_target_device():
 
 
 @pytest.mark.slow
-def test_benchmark_script_runs_on_cpu(tmp_path, quickstart_config):
+def test_benchmark_script_runs_on_cpu(tmp_path):
     out = tmp_path / "bench.json"
     res = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "benchmark_train_cuda.py"), "--config-file", quickstart_config,
+        [sys.executable, str(REPO / "tools" / "benchmark_train_cuda.py"), "--config-file", QUICKSTART,
          "--device", "cpu", "--iters", "2", "--warmup", "1", "--batch", "2", "--amp", "both", "--json-out", str(out),
          "INPUT.GGNET.INPUT_SIZE", "64", "MODEL.RESNET_DECONV.DECONV_CHANNELS", "[16, 16, 16]",
          # torchvision's op, whose profile name the test looks for ("auto" picks gather_gemm for CPU training)

@@ -11,8 +11,8 @@ import torch
 from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 
-from ggnet_d2.modeling.deform_conv import ModulatedDeformConv
-from ggnet_d2.modeling.finite_guard import check_finite
+from ggnet_d2.layers import ModulatedDeformConv
+from ggnet_d2.layers import check_finite
 
 from test_modeling_helpers import tiny_cfg, train_inputs
 

@@ -1,7 +1,7 @@
 import torch
 import torch.nn.functional as F
 
-from ggnet_d2.modeling.deform_conv import ModulatedDeformConv, ModulatedDeformConvPack, split_offset_mask
+from ggnet_d2.layers import ModulatedDeformConv, ModulatedDeformConvPack, split_offset_mask
 
 
 def test_zero_offsets_unit_weights_equal_plain_conv():
@@ -47,12 +47,12 @@ def test_split_offset_mask():
         raise AssertionError("expected ValueError")
 
 
-# --- gather+GEMM backend (ggnet_d2/modeling/deform_conv_gemm.py) against torchvision's deform_conv2d ---------------
+# --- gather+GEMM backend (ggnet_d2/layers/deform_conv_gemm.py) against torchvision's deform_conv2d ---------------
 import pytest  # noqa: E402
 from torchvision.ops import deform_conv2d  # noqa: E402
 
-from ggnet_d2.modeling.deform_conv import resolve_deform_conv_backend  # noqa: E402
-from ggnet_d2.modeling.deform_conv_gemm import gather_gemm_deform_conv2d  # noqa: E402
+from ggnet_d2.layers import resolve_deform_conv_backend  # noqa: E402
+from ggnet_d2.layers.deform_conv_gemm import gather_gemm_deform_conv2d  # noqa: E402
 
 
 def _rel(a, b):
@@ -150,7 +150,7 @@ def test_backend_resolution_and_errors():
 
 
 # --- gather_gemm's inference path (no autograd: embedding_bag columns, GEMM into the output) ------------------------
-import ggnet_d2.modeling.deform_conv_gemm as dcg  # noqa: E402
+import ggnet_d2.layers.deform_conv_gemm as dcg  # noqa: E402
 
 
 def _compare_no_grad(B, C, H, W, k, stride, pad, dilation, offset, bias=True, budget=1 << 30, dtype=torch.float32,

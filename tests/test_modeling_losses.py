@@ -3,7 +3,8 @@ import math
 import pytest
 import torch
 
-from ggnet_d2.modeling.losses import apm_l1_loss, focal_loss, gather_at_index, hna_focal_loss, masked_l1_loss
+from ggnet_d2.layers import gather_at_index
+from ggnet_d2.modeling.losses import apm_l1_loss, focal_loss, hna_focal_loss, masked_l1_loss
 
 
 def _sig(x):

@@ -33,7 +33,7 @@ from torch import nn
 import ggnet_d2  # noqa: F401  registers GGNet and its backbones
 from ggnet_d2 import add_ggnet_config
 from ggnet_d2.data.targets import build_ggnet_targets
-from ggnet_d2.modeling.deform_conv import ModulatedDeformConv, split_offset_mask
+from ggnet_d2.layers import ModulatedDeformConv, split_offset_mask
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CASES = ["gaze_hico", "gaze_quickstart", "train_quickstart", "infer_dla34"]

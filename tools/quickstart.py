@@ -8,6 +8,7 @@ Writes everything under ``--output`` (default ``output/quickstart``).
 import argparse
 import glob
 import os
+import platform
 import subprocess
 import sys
 import time
@@ -18,6 +19,12 @@ from ggnet_d2.engine import GGNetTrainer, setup_cfg
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO, "configs", "quickstart", "GGNet_R18_synth.yaml")
+# The README's quickstart time per training iteration (section "Set-up: two commands"; keep the two in step): 800
+# iterations of batch 16 in 13.9 minutes of training and evaluation on the project's idle 2-core AMD EPYC, 2 threads.
+README_SECONDS_PER_ITER = 1.04
+# Above this multiple of the README's time the run is named slow: the machine, not the code (issue 25 measured 1.7x
+# on a loaded machine of the same kind).
+SLOW_FACTOR = 1.5
 
 
 def main():
@@ -38,9 +45,11 @@ def main():
 
     trainer = GGNetTrainer(cfg)
     trainer.resume_or_load(resume=True)
+    seconds_per_iter = None
     if trainer.start_iter < cfg.SOLVER.MAX_ITER:
         trainer.train()  # ends with detectron2's EvalHook evaluating DATASETS.TEST
         results = trainer._last_eval_results
+        seconds_per_iter = _seconds_per_iter(trainer)
     else:  # a finished run: evaluate its final model again
         results = GGNetTrainer.test(cfg, trainer.model)
     train_seconds = time.time() - start
@@ -55,9 +64,46 @@ def main():
     )
     total = time.time() - start
     hoi = results.get(cfg.DATASETS.TEST[0], results).get("hoi", {})
-    print(f"[quickstart] held-out HOI mAP (Default, Full) = {hoi.get('mAP_default_full', float('nan')):.2f}; "
-          f"training+evaluation {train_seconds / 60:.1f} min, total {total / 60:.1f} min; "
-          f"visualizations in {vis_dir}")
+    print(summary(hoi.get("mAP_default_full", float("nan")), train_seconds, total, seconds_per_iter, cfg.SEED))
+    print(f"[quickstart] visualizations in {vis_dir}")
+
+
+def machine_description():
+    """'<CPU model>, <n> torch threads, <m> cores available, load <1-min load average>' (Linux: /proc/cpuinfo)."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    except OSError:
+        pass
+    import torch
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = f", load {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
+    return f"{model}, {torch.get_num_threads()} torch threads, {cores} cores available{load}"
+
+
+def summary(map_default_full, train_seconds, total_seconds, seconds_per_iter, seed):
+    """The quickstart's closing lines: mAP, wall times, seconds per iteration, CPU and threads, and a warning when an
+    iteration took more than SLOW_FACTOR x the README's time (``seconds_per_iter`` None: no training in this run)."""
+    lines = [f"[quickstart] held-out HOI mAP (Default, Full) = {map_default_full:.2f} (SEED {seed}); "
+             f"training+evaluation {train_seconds / 60:.1f} min, total {total_seconds / 60:.1f} min wall"]
+    if seconds_per_iter is None:
+        lines.append("[quickstart] no training in this run (the finished run was evaluated again)")
+    else:
+        lines.append(f"[quickstart] {seconds_per_iter:.3f} s per iteration (README: {README_SECONDS_PER_ITER:.2f} s)")
+    lines.append(f"[quickstart] CPU: {machine_description()}")
+    if seconds_per_iter is not None and seconds_per_iter > SLOW_FACTOR * README_SECONDS_PER_ITER:
+        lines.append(f"[quickstart] WARNING: {seconds_per_iter / README_SECONDS_PER_ITER:.1f}x the README's time per "
+                     "iteration: this machine is slower or busier than the one measured (an idle 2-core AMD EPYC); "
+                     "the mAP does not depend on speed, but it does on the torch thread count (README).")
+    return "\n".join(lines)
+
+
+def _seconds_per_iter(trainer):
+    """Mean step time that detectron2's IterationTimer recorded (its warm-up iterations excluded)."""
+    history = trainer.storage.histories().get("time")
+    return history.global_avg() if history is not None and history.values() else None
 
 
 def _synthetic_image_dir(cfg):

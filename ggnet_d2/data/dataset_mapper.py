@@ -4,7 +4,6 @@ import logging
 
 import numpy as np
 import torch
-from PIL import Image
 from detectron2.config import configurable
 from detectron2.data import MetadataCatalog
 from detectron2.data import detection_utils as utils
@@ -12,6 +11,9 @@ from detectron2.data import transforms as T
 
 from ..config_choices import GAZE_TARGET_SHARP, resolve_choice
 from .datasets.bad_records import BadRecordError
+from .distill_pairs import build_distill_pairs
+from .image_io import ImageReadError, read_image
+from .external_detections import build_external_inputs
 from .targets import TRAINING_TARGET_KEYS, build_ggnet_targets
 from .transforms import build_hoi_test_augmentation, build_hoi_train_augmentation
 
@@ -23,21 +25,26 @@ logger = logging.getLogger(__name__)
 class HOIDatasetMapper:
     """Reads the image, augments it with its boxes, and (train) builds ``"ggnet_targets"`` at the output stride.
 
-    Output: the dataset dict plus ``"image"`` (uint8 tensor (3, H, W) in ``image_format``); train mode adds
+    Output: the dataset dict plus ``"image"`` (uint8 tensor (3, H, W) in ``image_format``; float32 on the 0-255
+    scale after a float colour augmentation, INPUT.GGNET.COLOR_AUG "random_order_shared_gray"); train mode adds
     ``"ggnet_targets"`` (dict of tensors, keys/shapes in docs/interfaces.md, Ho = H / stride). Test mode resizes with
     the longer side TEST_SIZE and builds no targets. Boxes are transformed with the image (input pixels), then divided
     by the stride (feature-map pixels).
 
-    An image that cannot be decoded (missing, truncated, not an image) or whose size disagrees with the record's
+    Images are read by ``image_io.read_image``: EXIF orientation applied, any pixel format converted to 8 bits.
+    An image that cannot be decoded (missing, truncated, not an image, a pixel format with no sound 8-bit
+    conversion) or whose size (as shown, after EXIF orientation) disagrees with the record's
     ``height``/``width`` raises :class:`BadRecordError` naming the file and image id -- in a DataLoader worker too,
     whose error the main process re-raises -- except in training under the "skip" policy, where the mapper logs a
-    warning naming it and returns None (detectron2's ``MapDataset`` then draws another image).
+    warning naming it and returns None; ``GGNetTrainer``'s loader (:class:`ReplacingMapDataset`) then maps another
+    image in its place and counts it.
     """
 
     @configurable
     def __init__(self, is_train=True, *, augmentations, image_format="BGR", num_classes=80, num_verbs=117,
                  valid_verb_object=None, output_stride=4, max_objects=128, max_hois=64, min_overlap=0.7,
-                 hna_radius=3, gaze_sigma_factors=None, bad_record_policy="error"):
+                 hna_radius=3, gaze_sigma_factors=None, bad_record_policy="error", hard_negative_rule="per_pair",
+                 external_inputs=None, distill_pairs=False):
         """
         Args:
             is_train (bool): build targets.
@@ -49,6 +56,12 @@ class HOIDatasetMapper:
             gaze_sigma_factors ((float, float) | None): also build ``gaze_hna_map`` (targets.build_ggnet_targets);
                 from_config sets it when MODEL.GGNET.LOSS.GAZE_TARGET is "sharp" and there are gaze steps.
             bad_record_policy (str): "skip" or "error" (``DATASETS.HOI.BAD_RECORD_POLICY``) for unreadable images.
+            hard_negative_rule (str): ``targets.HARD_NEGATIVE_RULES`` (INPUT.GGNET.HARD_NEGATIVE_RULE).
+            external_inputs (callable | None): test mode: ``(dataset_dict, image) -> dict`` of the fields GGNet's
+                external-candidate route reads (``external_detections.build_external_inputs``; from_config builds it
+                from MODEL.GGNET.EXTERNAL_DETECTIONS at test time).
+            distill_pairs (bool): also ship ``"ggnet_distill"``, the per-pair inputs of the CLIP distillation
+                (distill_pairs.py; MODEL.GGNET.DISTILL.ENABLED).
 
         Raises:
             ValueError: if ``valid_verb_object`` is not (num_verbs, num_classes).
@@ -68,6 +81,9 @@ class HOIDatasetMapper:
         self.min_overlap, self.hna_radius = min_overlap, hna_radius
         self.gaze_sigma_factors = gaze_sigma_factors
         self.bad_record_policy = bad_record_policy
+        self.hard_negative_rule = hard_negative_rule
+        self.external_inputs = external_inputs
+        self.distill_pairs = distill_pairs
         logger.info(f"HOIDatasetMapper ({'train' if is_train else 'test'}): {augmentations}")
 
     @classmethod
@@ -90,7 +106,11 @@ class HOIDatasetMapper:
             "min_overlap": g.MIN_OVERLAP,
             "hna_radius": g.HNA_RADIUS,
             "bad_record_policy": cfg.DATASETS.HOI.BAD_RECORD_POLICY,
+            "hard_negative_rule": resolve_choice("INPUT.GGNET.HARD_NEGATIVE_RULE", g.HARD_NEGATIVE_RULE),
+            "distill_pairs": bool(is_train and cfg.MODEL.GGNET.DISTILL.ENABLED),
         }
+        if not is_train and "external_inputs" not in overrides:
+            args["external_inputs"] = build_external_inputs(cfg)
         gaze_target = resolve_choice("MODEL.GGNET.LOSS.GAZE_TARGET", cfg.MODEL.GGNET.LOSS.GAZE_TARGET)
         if gaze_target == GAZE_TARGET_SHARP and cfg.MODEL.GGNET.NUM_GAZE_STEPS > 0:
             args["gaze_sigma_factors"] = (g.GAZE_SIGMA_FACTOR, g.GAZE_NEGATIVE_SIGMA_FACTOR)
@@ -115,25 +135,36 @@ class HOIDatasetMapper:
         image = self._read(d)
         if image is None:
             return None
+        d.update(self.external_fields(d, image))
         aug_input = T.AugInput(image)
         transforms = self.augmentations(aug_input)
         image = aug_input.image
         d["image"] = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
         if self.is_train:
             d["ggnet_targets"] = self.targets_for(d, transforms, image.shape[:2])
+            if self.distill_pairs:
+                d["ggnet_distill"] = build_distill_pairs(d, transforms, image.shape[:2], self.output_stride,
+                                                         self.num_verbs, self.max_hois)
         return d
 
+    def external_fields(self, d, image):
+        """Test mode: the external-candidate fields of dataset dict ``d`` (``"external_detections"`` or
+        ``"detector_image"``, docs/interfaces.md) from the original ``image``; empty otherwise."""
+        if self.is_train or self.external_inputs is None:
+            return {}
+        return self.external_inputs(d, image)
+
     def _read(self, d):
-        """The decoded image of dataset dict ``d``, or None (skipped) / BadRecordError when it cannot be used."""
+        """The decoded image of dataset dict ``d`` (``image_io.read_image``: EXIF orientation applied, any pixel
+        format to 8 bits), or None (skipped) / BadRecordError when it cannot be used."""
         try:
-            image = utils.read_image(d["file_name"], format=self.image_format)
+            image = read_image(d["file_name"], format=self.image_format)
             utils.check_image_size(d, image)
             return image
         except utils.SizeMismatchError as e:
             problem = f"size mismatch: {e}"
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-            # PIL: UnidentifiedImageError / "image file is truncated" (OSError), broken headers (SyntaxError).
-            problem = f"the image cannot be decoded ({type(e).__name__}: {e})"
+        except ImageReadError as e:
+            problem = e.reason
         message = f"{d['file_name']} (image_id {d.get('image_id')}): {problem}"
         if self.is_train and self.bad_record_policy == "skip":
             logger.warning(f"{message}; skipped (DATASETS.HOI.BAD_RECORD_POLICY 'skip')")
@@ -153,5 +184,5 @@ class HOIDatasetMapper:
         t = build_ggnet_targets(boxes / s, classes, hois, self.num_classes, self.num_verbs,
                                 (image_size[0] // s, image_size[1] // s), self.valid_verb_object,
                                 self.max_objects, self.max_hois, self.min_overlap, self.hna_radius,
-                                self.gaze_sigma_factors)
+                                self.gaze_sigma_factors, self.hard_negative_rule)
         return {k: torch.from_numpy(t[k]) for k in TRAINING_TARGET_KEYS if k in t}

@@ -10,8 +10,16 @@ import math
 
 import numpy as np
 
+from ..config_choices import CHOICES
+
 __all__ = ["gaussian_radius", "gaussian_2d", "draw_gaussian", "hard_negative_verbs", "hna_target_map",
-           "build_ggnet_targets", "TRAINING_TARGET_KEYS"]
+           "hna_target_map_per_hoi_in_order", "build_ggnet_targets", "TRAINING_TARGET_KEYS", "HARD_NEGATIVE_RULES"]
+
+# INPUT.GGNET.HARD_NEGATIVE_RULE values. "per_pair": per human-object pair, every verb labelled for the pair excluded,
+# negatives of all pairs merged and positives winning (hard_negative_verbs + hna_target_map). "per_hoi_in_order": the
+# GGNet authors' hico.py __getitem__ -- per HOI in annotation order, only that HOI's verb excluded, a negative skipped
+# when the maximum of its square is not 0 (hna_target_map_per_hoi_in_order).
+HARD_NEGATIVE_RULES = CHOICES["INPUT.GGNET.HARD_NEGATIVE_RULE"]  # the one table: config_choices.py
 
 # The targets GGNet's losses read (Eq. 4-7; ggnet_d2/modeling/meta_arch/ggnet.py GGNet.losses), the only ones the
 # mapper ships: interaction_heatmap is the positive part of hna_map (the loss reads hna_map, also without HNA), and
@@ -49,7 +57,10 @@ def gaussian_2d(radius, sigma_factor=6.0):
     """
     d = 2 * radius + 1
     sigma = d / float(sigma_factor)
-    y, x = np.ogrid[-radius:radius + 1, -radius:radius + 1]
+    # np.arange, not np.ogrid: the same integer grids (so the same values), without ogrid's slice parsing, which
+    # was most of this function's time (up to ~30 hard-negative draws per HICO-DET image)
+    x = np.arange(-radius, radius + 1).reshape(1, -1)
+    y = x.reshape(-1, 1)
     g = np.exp(-(x * x + y * y) / (2 * sigma * sigma))
     g[g < np.finfo(g.dtype).eps * g.max()] = 0
     return g.astype(np.float32)
@@ -97,9 +108,10 @@ def hna_target_map(positives, hard_negatives, num_verbs, output_size, hna_radius
     Positive Gaussians (peak 1, radius r, sigma (2r+1)/sigma_factor) and hard-negative Gaussians (peak -1, radius
     ``hna_radius``, sigma (2 hna_radius + 1)/negative_sigma_factor) are max-pasted per verb channel; a pixel inside
     any positive Gaussian keeps its positive value (the rule of ``hna_map``). With factors 8 and 2 this is the
-    authors' ``hm_rel_hard`` (hico.py: positives ``factor=8``, negatives radius 3 ``factor=2``, i.e. sigma 3.5),
-    except that the authors skip a whole negative Gaussian whose square already holds a non-zero value when it is
-    drawn (an order-dependent rule), where this map keeps its pixels outside the positives.
+    authors' ``hm_rel_hard`` (hico.py: positives ``factor=8``, negatives radius 3 ``factor=2``, i.e. sigma 3.5)
+    for the same negatives, except that the authors skip a whole negative Gaussian whose square already holds a
+    positive value when it is drawn (an order-dependent rule), where this map keeps its pixels outside the
+    positives; ``hna_target_map_per_hoi_in_order`` is their rule.
 
     Args:
         positives (Iterable[(verb, (x, y), radius)]): integer points.
@@ -110,12 +122,70 @@ def hna_target_map(positives, hard_negatives, num_verbs, output_size, hna_radius
         np.ndarray float32 (V, Ho, Wo).
     """
     pos = np.zeros((num_verbs, *output_size), np.float32)
-    neg = np.zeros_like(pos)
+    neg = np.zeros(pos.shape, np.float32)  # np.zeros, not zeros_like: calloc'd pages stay untouched off the windows
     for v, point, radius in positives:
         draw_gaussian(pos[v], point, radius, sigma_factor)
     for v, point in hard_negatives:
         draw_gaussian(neg[v], point, hna_radius, negative_sigma_factor)
-    return np.where(pos > 0, pos, -neg).astype(np.float32)
+    return _positives_win(pos, neg)
+
+
+def _positives_win(pos, neg):
+    """``where(pos > 0, pos, -neg)`` for (V, H, W) maps, computed in ``pos`` (returned) and only on the verb channels
+    that hold a negative: elsewhere it is ``pos`` already. Why: at HICO-DET's 117 verbs x 128 x 128 the full pass was
+    most of the target time, while an image has negatives on a few channels. Background pixels are +0.0 there where
+    the full pass gave -0.0 (equal values; the HNA loss reads M through ``eq`` and ``1 - M``)."""
+    channels = np.flatnonzero(neg.reshape(len(neg), -1).any(1))
+    if channels.size:
+        p = pos[channels]
+        pos[channels] = np.where(p > 0, p, -neg[channels])
+    return pos
+
+
+def _draw_negative_where_empty(heatmap, center, radius, sigma_factor):
+    """The authors' ``draw_umich_gaussian_for_neg``: min-paste a -1-peaked Gaussian at integer ``center`` into
+    ``heatmap`` (H, W) in place, unless the maximum over its (border-cut) square is not 0: skipped where the square
+    holds a positive value, or no zero at all; merged (min) with earlier negatives otherwise."""
+    x, y = int(center[0]), int(center[1])
+    h, w = heatmap.shape
+    left, right = min(x, radius), min(w - x, radius + 1)
+    top, bottom = min(y, radius), min(h - y, radius + 1)
+    region = heatmap[y - top:y + bottom, x - left:x + right]
+    if min(region.shape) <= 0 or region.max() != 0:
+        return
+    g = gaussian_2d(radius, sigma_factor)
+    np.minimum(region, -g[radius - top:radius + bottom, radius - left:radius + right], out=region)
+
+
+def hna_target_map_per_hoi_in_order(hois, valid_verb_object, num_verbs, output_size, hna_radius, sigma_factor=6.0,
+                                    negative_sigma_factor=6.0):
+    """An HNA target map M (V, Ho, Wo) in [-1, 1] by the GGNet authors' rule (src/lib/datasets/dataset/hico.py
+    ``__getitem__``, the ``hard_negative`` branch), feature-map pixels.
+
+    HOIs are taken in annotation order. For each, its positive Gaussian (peak 1, radius r, sigma (2r+1)/sigma_factor)
+    is max-pasted into its verb's channel; then, for every other verb valid with its object class -- only the HOI's
+    own verb is excluded, so another verb labelled for the same pair counts as a negative of this HOI --, a
+    -1-peaked Gaussian (radius ``hna_radius``, sigma (2 hna_radius + 1)/negative_sigma_factor) is min-pasted at the
+    interaction point unless the maximum over its square is not 0 -- their test, which skips it where an earlier
+    positive touches the square (or the square is negative throughout) but merges it with earlier negatives. A
+    later positive overwrites negatives inside its square (max). Factors (6, 6) give their ``hm_rel``, (8, 2) their
+    ``hm_rel_hard``.
+
+    Args:
+        hois (Iterable[(verb, (x, y), radius, object_class)]): integer interaction points, in annotation order.
+        valid_verb_object (np.ndarray bool (V, C)).
+        num_verbs (int), output_size ((Ho, Wo)), hna_radius (int), sigma_factor, negative_sigma_factor (float).
+
+    Returns:
+        np.ndarray float32 (V, Ho, Wo).
+    """
+    m = np.zeros((num_verbs, *output_size), np.float32)
+    for v, point, radius, object_class in hois:
+        draw_gaussian(m[v], point, radius, sigma_factor)
+        for other in np.flatnonzero(valid_verb_object[:, object_class]):
+            if other != v:
+                _draw_negative_where_empty(m[other], point, int(hna_radius), negative_sigma_factor)
+    return m
 
 
 def _center(box):
@@ -123,7 +193,8 @@ def _center(box):
 
 
 def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_size, valid_verb_object=None,
-                        max_objects=128, max_hois=64, min_overlap=0.7, hna_radius=3, gaze_sigma_factors=None):
+                        max_objects=128, max_hois=64, min_overlap=0.7, hna_radius=3, gaze_sigma_factors=None,
+                        hard_negative_rule="per_pair"):
     """All GGNet training targets of one image.
 
     Args:
@@ -139,6 +210,9 @@ def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_siz
         gaze_sigma_factors ((float, float) | None): also build ``gaze_hna_map`` (V, Ho, Wo), the authors' sharper
             gaze-step target: ``hna_target_map`` of the same positives and hard negatives with these sigma factors
             (positives, negatives); (8, 2) in the authors' hico.py.
+        hard_negative_rule (str): one of ``HARD_NEGATIVE_RULES``: "per_pair" (``hard_negative_verbs`` per
+            human-object pair, ``hna_target_map``'s merge) or "per_hoi_in_order" (the authors',
+            ``hna_target_map_per_hoi_in_order``); both for hna_map and gaze_hna_map.
 
     Returns:
         dict[str, np.ndarray] with the keys and shapes of docs/interfaces.md: obj_heatmap (C, Ho, Wo), obj_wh (K_o, 2),
@@ -150,8 +224,10 @@ def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_siz
         (PPDM would still draw them at the clipped border).
 
     Raises:
-        ValueError: if a HOI index is outside ``boxes`` or a class/verb id is out of range.
+        ValueError: if a HOI index is outside ``boxes``, a class/verb id is out of range, or the rule is unknown.
     """
+    if hard_negative_rule not in HARD_NEGATIVE_RULES:
+        raise ValueError(f"hard_negative_rule must be one of {HARD_NEGATIVE_RULES}, got {hard_negative_rule!r}")
     Ho, Wo = int(output_size[0]), int(output_size[1])
     boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
     classes = np.asarray(classes, dtype=np.int64).reshape(-1)
@@ -192,6 +268,7 @@ def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_siz
     negatives = np.zeros((num_verbs, Ho, Wo), np.float32)
     pair_verbs, pair_point = {}, {}
     drawn, hard = [], []  # (verb, point, radius), (verb, point): for gaze_hna_map
+    drawn_objects = []  # object class of each drawn HOI: for the per-HOI rule
     n = 0
     for s, o, v in hois:
         s, o, v = int(s), int(o), int(v)
@@ -207,6 +284,7 @@ def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_siz
         radius = max(0, int(gaussian_radius(dy, dx, min_overlap)))
         draw_gaussian(t["interaction_heatmap"][v], point, radius)
         drawn.append((v, point, radius))
+        drawn_objects.append(int(classes[o]))
         t["interaction_index"][n] = point[1] * Wo + point[0]
         t["interaction_verb"][n] = v
         t["interaction_mask"][n] = 1
@@ -217,14 +295,24 @@ def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_siz
         pair_point[(s, o)] = point
         n += 1
 
+    if valid_verb_object is not None and hard_negative_rule == "per_hoi_in_order":
+        in_order = [(v, p, r, c) for (v, p, r), c in zip(drawn, drawn_objects)]
+        t["hna_map"] = hna_target_map_per_hoi_in_order(in_order, valid_verb_object, num_verbs, (Ho, Wo), hna_radius)
+        if gaze_sigma_factors is not None:
+            t["gaze_hna_map"] = hna_target_map_per_hoi_in_order(in_order, valid_verb_object, num_verbs, (Ho, Wo),
+                                                                hna_radius, *gaze_sigma_factors)
+        return t
     if valid_verb_object is not None:
         for (s, o), verbs in pair_verbs.items():
             for v in hard_negative_verbs(verbs, classes[o], valid_verb_object):
                 draw_gaussian(negatives[v], pair_point[(s, o)], hna_radius)
                 hard.append((v, pair_point[(s, o)]))
-    pos = t["interaction_heatmap"]
-    # Positives win: a pixel inside any positive Gaussian keeps its positive value.
-    t["hna_map"] = np.where(pos > 0, pos, -negatives).astype(np.float32)
+    # Positives win: a pixel inside any positive Gaussian keeps its positive value. The positives are drawn again
+    # (their windows only) into a fresh map rather than copying interaction_heatmap's 117 x Ho x Wo floats.
+    hna = np.zeros((num_verbs, Ho, Wo), np.float32)
+    for v, point, radius in drawn:
+        draw_gaussian(hna[v], point, radius)
+    t["hna_map"] = _positives_win(hna, negatives)
     if gaze_sigma_factors is not None:
         t["gaze_hna_map"] = hna_target_map(drawn, hard, num_verbs, (Ho, Wo), hna_radius, *gaze_sigma_factors)
     return t

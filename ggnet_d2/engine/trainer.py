@@ -8,18 +8,22 @@ from detectron2.data import build_detection_test_loader, build_detection_train_l
 from detectron2.engine import AMPTrainer, DefaultTrainer, SimpleTrainer, TrainerBase
 from detectron2.solver.build import get_default_optimizer_params, maybe_add_gradient_clipping
 from detectron2.utils import comm
+from detectron2.utils.env import seed_all_rng
 from detectron2.utils.logger import setup_logger
 from torch.nn.parallel import DistributedDataParallel
 
 from ggnet_d2.config_choices import OPTIMIZER_ADAM, resolve_choice
 from ggnet_d2.data import HOIDatasetMapper
+from ggnet_d2.data.replacing_map_dataset import ReplacingMapDataset
+from ggnet_d2.data.zero_shot import (check_model_zero_shot_restriction, zero_shot_mapper_overrides,
+                                     zero_shot_train_dicts)
 from ggnet_d2.evaluation import build_hoi_evaluator
 from ggnet_d2.modeling import GGNetCheckpointer
-from ggnet_d2.modeling.heads import GlanceGazeHead
-from ggnet_d2.modeling.meta_arch.dataset_facts import adopt_dataset_facts
 
 from .batch_scaling import fit_batch_to_world_size
+from .dataset_facts import adopt_dataset_facts
 from .device_checks import check_amp_device, check_model_device, check_outputs_on_first_forward
+from .hooks import FiniteCheckHook
 
 __all__ = ["GGNetTrainer", "create_ddp_model", "scale_glance_lr"]
 
@@ -39,8 +43,8 @@ def create_ddp_model(model, **kwargs):
 
 
 def scale_glance_lr(param_groups, model, factor):
-    """Multiply the LR of the glance parameters (``glance_conv``, ``glance_cls`` of every GlanceGazeHead) by
-    ``factor``, splitting optimizer param groups where needed.
+    """Multiply the LR of the glance parameters (``model.glance_parameters()``: ``glance_conv``, ``glance_cls`` of
+    every GlanceGazeHead) by ``factor``, splitting optimizer param groups where needed.
 
     The authors' ``--recover_loss_weight`` (src/main.py): every parameter whose name contains "hm_rel" -- the glance
     head; the gaze modules are named refine_* / hm_dcn -- gets lr / refine_weight = 10x, and every LR drop multiplies
@@ -48,7 +52,8 @@ def scale_glance_lr(param_groups, model, factor):
 
     Args:
         param_groups (list[dict]): from ``get_default_optimizer_params`` (each with "params" and "lr").
-        model (nn.Module): the model those parameters belong to.
+        model (nn.Module): the model those parameters belong to, with ``glance_parameters()`` (GGNet; a
+            DistributedDataParallel wrapper is unwrapped).
         factor (float): LR multiplier.
 
     Returns:
@@ -56,8 +61,7 @@ def scale_glance_lr(param_groups, model, factor):
     """
     if factor == 1.0:
         return param_groups
-    glance = {id(p) for m in model.modules() if isinstance(m, GlanceGazeHead)
-              for p in [*m.glance_conv.parameters(), *m.glance_cls.parameters()]}
+    glance = {id(p) for p in getattr(model, "module", model).glance_parameters()}
     groups = []
     for group in param_groups:
         inside = [p for p in group["params"] if id(p) in glance]
@@ -74,6 +78,8 @@ class GGNetTrainer(DefaultTrainer):
 
     Everything else (hooks, periodic evaluation, checkpoints, console/JSON/TensorBoard writers, resume) is
     detectron2's. ``cfg.SOLVER.CLIP_GRADIENTS`` and ``cfg.SOLVER.AMP.ENABLED`` (CUDA only) work as in detectron2.
+    With ``cfg.SEED >= 0`` the python/numpy/torch generators are seeded with SEED + rank before the model is built
+    (as detectron2's ``default_setup``), so a run on one machine with one thread count repeats exactly on the CPU.
     """
 
     def __init__(self, cfg):
@@ -97,6 +103,11 @@ class GGNetTrainer(DefaultTrainer):
         logger.info(f"Batch: {s.IMS_PER_BATCH} images per iteration = {world_size} process(es) x "
                     f"{s.IMS_PER_BATCH // world_size}; BASE_LR {s.BASE_LR:g} (glance x {s.GLANCE_LR_FACTOR:g}), "
                     f"MAX_ITER {s.MAX_ITER}, STEPS {tuple(s.STEPS)}, AMP {s.AMP.ENABLED}, device {cfg.MODEL.DEVICE}")
+        if cfg.SEED >= 0:
+            # Here and not only in default_setup (train_net.py): the quickstart and tests build trainers without it.
+            # Weight init, the sampler's shuffle (comm.shared_random_seed), augmentation and the DataLoader
+            # workers' seeds (worker_init_reset_seed, from torch's RNG) all draw from these generators.
+            seed_all_rng(cfg.SEED + comm.get_rank())
         model = self.build_model(cfg)
         check_model_device(model, cfg.MODEL.DEVICE)
         check_outputs_on_first_forward(model, cfg.MODEL.DEVICE)
@@ -115,6 +126,10 @@ class GGNetTrainer(DefaultTrainer):
         self.max_iter = cfg.SOLVER.MAX_ITER
         self.cfg = cfg
         self.register_hooks(self.build_hooks())
+
+    def build_hooks(self):
+        """DefaultTrainer's hooks plus ``FiniteCheckHook`` (the deformable convolutions' deferred finite check)."""
+        return [*super().build_hooks(), FiniteCheckHook(self.cfg.SOLVER.FINITE_CHECK_PERIOD)]
 
     @classmethod
     def build_optimizer(cls, cfg, model):
@@ -142,7 +157,16 @@ class GGNetTrainer(DefaultTrainer):
 
     @classmethod
     def build_train_loader(cls, cfg):
-        return build_detection_train_loader(cfg, mapper=HOIDatasetMapper(cfg, is_train=True))
+        """detectron2's training loader (its sampler, batching and workers from cfg) over a
+        :class:`ReplacingMapDataset`: an image the mapper skips is replaced by another one, on any Python and
+        detectron2 version (v0.6's own retry fails on Python >= 3.11). Under a zero-shot split the dataset is the
+        training set without the unseen HOI classes, and hard negatives come from the seen classes (zero_shot.py)."""
+        dataset = zero_shot_train_dicts(cfg) if cfg.DATASETS.HOI.ZERO_SHOT_SPLIT else None
+        mapper = HOIDatasetMapper(cfg, is_train=True, **zero_shot_mapper_overrides(cfg))
+        args = build_detection_train_loader.from_config(cfg, mapper=mapper, dataset=dataset)
+        args["dataset"] = ReplacingMapDataset(args["dataset"], args["mapper"])
+        args["mapper"] = None
+        return build_detection_train_loader(**args)
 
     @classmethod
     def build_test_loader(cls, cfg, dataset_name):
@@ -151,9 +175,11 @@ class GGNetTrainer(DefaultTrainer):
     @classmethod
     def test(cls, cfg, model, evaluators=None):
         """DefaultTrainer.test, after checking the model against each test dataset (person class) and giving it the
-        first one's correspondence where it has none (``adopt_dataset_facts``)."""
+        first one's correspondence where it has none (``adopt_dataset_facts``); under a zero-shot split, checking
+        that this correspondence admits every unseen class (``check_model_zero_shot_restriction``)."""
         for name in cfg.DATASETS.TEST:
             adopt_dataset_facts(model, name)
+            check_model_zero_shot_restriction(model, cfg, name)  # logs it; refuses one suppressing unseen classes
         return super().test(cfg, model, evaluators)
 
     @classmethod

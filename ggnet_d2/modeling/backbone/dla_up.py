@@ -9,7 +9,7 @@ import math
 import numpy as np
 from torch import nn
 
-from ..deform_conv import ModulatedDeformConvPack
+from ...layers import ModulatedDeformConvPack
 
 __all__ = ["DeformConvBlock", "IDAUp", "DLAUp", "fill_up_weights"]
 

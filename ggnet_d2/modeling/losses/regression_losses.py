@@ -1,28 +1,9 @@
 """L1 regression losses at labelled points (CenterNet's ``RegL1Loss``; GGNet Eq. 7's L_wh, L_reg, L_apm)."""
 import torch
 
-__all__ = ["gather_at_index", "masked_l1_loss", "apm_l1_loss"]
+from ...layers import gather_at_index
 
-
-def gather_at_index(fmap, index):
-    """Read a dense prediction at flat positions.
-
-    Args:
-        fmap (Tensor): (B, C, H, W).
-        index (Tensor): (B, K) int64, y * W + x in feature-map pixels.
-
-    Returns:
-        Tensor: (B, K, C).
-
-    Raises:
-        ValueError: when an index is outside [0, H*W).
-    """
-    b, c, h, w = fmap.shape
-    if index.numel() and (int(index.min()) < 0 or int(index.max()) >= h * w):
-        raise ValueError(f"target index outside the {h}x{w} feature map: range [{int(index.min())}, "
-                         f"{int(index.max())}]")
-    flat = fmap.flatten(2)  # (B, C, HW)
-    return torch.gather(flat, 2, index.unsqueeze(1).expand(b, c, index.shape[1])).transpose(1, 2)
+__all__ = ["masked_l1_loss", "apm_l1_loss"]
 
 
 def masked_l1_loss(pred, index, mask, target, normalizer=None):
