@@ -111,6 +111,10 @@ def _add_model_ggnet(_C):
     # Correspondence (Sec. 3.4, Eq. 8: objects matched only for the verbs they admit) as [verb, object] contiguous
     # pairs, for a model whose dataset metadata does not give it; empty = from the metadata, else the checkpoint.
     _C.MODEL.GGNET.VALID_VERB_OBJECT = []
+    # Where MODEL.GGNET.VALID_VERB_OBJECT came from, for the precedence with a checkpoint's correspondence and the log:
+    # "metadata:<dataset>" when setup_cfg copied it from the dataset metadata (ggnet_d2/engine/dataset_facts.py);
+    # "" = given in the config ("config").
+    _C.MODEL.GGNET.VALID_VERB_OBJECT_SOURCE = ""
     # Heads.
     _C.MODEL.GGNET.OUTPUT_STRIDE = 4  # Sec. 3.1: backbone output stride
     _C.MODEL.GGNET.HEAD_CONV = 256  # Sec. 3.2 / CenterNet: channels of each head's 3x3 conv
@@ -230,6 +234,13 @@ def _add_datasets_hoi(_C):
     # Boxes crossing the image border by at most this many original pixels are clipped to it instead of dropping the
     # image (PPDM clips every box to the map in src/lib/datasets/hico.py __getitem__; 0 = clip nothing).
     _C.DATASETS.HOI.BOX_CLIP_TOLERANCE = 2.0
+    # One class and verb table for every DATASETS.HOI.CUSTOM file: [[file_id, name], ...] (contiguous order =
+    # ascending file id). Empty = the ids found in the training files (DATASETS.TRAIN), named by their ids; every other
+    # file is checked against the table (an unknown id is an error naming it; ggnet_d2/data/datasets/custom.py). With
+    # names, the person class is found by name ("person" or "human", any case) unless MODEL.GGNET.PERSON_CLASS_ID is
+    # set to another non-zero class.
+    _C.DATASETS.HOI.CUSTOM_THING_CLASSES = []
+    _C.DATASETS.HOI.CUSTOM_VERB_CLASSES = []
     # Zero-shot HICO-DET splits (ggnet_d2/data/zero_shot.py): "" | "rare_first" | "non_rare_first" | "unseen_object"
     # | "unseen_verb" (GEN-VLKT's hico_unseen_index) | "unseen_action_eoid" (EoID's UA_HOI_IDX) | "rare_first_eoid"
     # (EoID's RARE_HOI_IDX: all 138 rare classes) | "custom". The evaluator then adds Full / Seen / Unseen mAP.
@@ -257,6 +268,9 @@ def _add_solver(_C):
     # LR multiplier of the glance parameters (glance_conv, glance_cls: the authors' "hm_rel" head). Authors: main.py
     # with --recover_loss_weight gives every parameter whose name contains "hm_rel" lr / refine_weight = 10x.
     _C.SOLVER.GLANCE_LR_FACTOR = 1.0
+    # Iterations between host reads of the deformable convolutions' deferred non-finite flags (CUDA; the CPU checks
+    # before each op): engine/hooks.py FiniteCheckHook. 20 = detectron2's PeriodicWriter period (DefaultTrainer).
+    _C.SOLVER.FINITE_CHECK_PERIOD = 20
     # CUDA: SOLVER.AMP.ENABLED (detectron2's AMPTrainer) and CUDNN_BENCHMARK (detectron2's key, applied by
     # default_setup) are detectron2's own; GGNetTrainer refuses AMP off CUDA and checks that a CUDA run stays on it.
     _C.SOLVER.AMP.ENABLED = False

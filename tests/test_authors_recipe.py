@@ -107,11 +107,11 @@ def test_gaze_steps_train_on_the_sharp_map_and_glance_on_the_glance_map():
     model, batch = _model_and_batch(cfg)
     with torch.no_grad():
         sharp = model(batch)
-        model.gaze_target = "glance"
+        model.loss.gaze_target = "glance"
         glance = model(batch)
         for x in batch:  # the sharp map replaced by the glance map: identical to gaze_target "glance"
             x["ggnet_targets"]["gaze_hna_map"] = x["ggnet_targets"]["hna_map"]
-        model.gaze_target = "sharp"
+        model.loss.gaze_target = "sharp"
         same = model(batch)
     assert sharp["loss_glance"] == glance["loss_glance"]
     assert sharp["loss_gaze1"] != glance["loss_gaze1"] and sharp["loss_gaze2"] != glance["loss_gaze2"]
@@ -133,7 +133,7 @@ def test_apm_loss_summed_over_stacks_is_twice_the_mean():
     assert len(model.heads) == 2
     with torch.no_grad():
         summed = model(batch)
-        model.apm_stack_reduction = "mean"
+        model.loss.apm_stack_reduction = "mean"
         mean = model(batch)
     for k in mean:
         factor = 2.0 if k in ("loss_apm_subject", "loss_apm_object") else 1.0

@@ -4,12 +4,13 @@ from types import SimpleNamespace
 import pytest
 
 from ggnet_d2.evaluation import HICODetEvaluator, HOIEvaluator
-from ggnet_d2.evaluation.zero_shot_subsets import seen_unseen_subsets
+from ggnet_d2.metrics import seen_unseen_subsets
 
 # 4 HOI classes: (verb, object) = (0, 1), (1, 1), (0, 2), (1, 2); object 0 is the person.
 META = SimpleNamespace(name="toy_zs", hoi_classes=[(0, 1), (1, 1), (0, 2), (1, 2)],
                        thing_classes=["person", "ball", "cup"], verb_classes=["hold", "kick"],
-                       thing_dataset_id_to_contiguous_id={1: 0, 2: 1, 3: 2}, verb_dataset_id_to_contiguous_id={1: 0, 2: 1},
+                       thing_dataset_id_to_contiguous_id={1: 0, 2: 1, 3: 2},
+                       verb_dataset_id_to_contiguous_id={1: 0, 2: 1},
                        rare_hoi_ids=[3], non_rare_hoi_ids=[0, 1, 2])
 FILE_IDS = {0: (1, 2), 1: (2, 2), 2: (1, 3), 3: (2, 3)}  # class -> (file verb, file object)
 SUB, OBJ, FAR = [0, 0, 9, 9], [20, 0, 29, 9], [60, 60, 69, 69]
@@ -65,3 +66,19 @@ def test_subsets_checked():
     assert s["seen"].tolist() == [0, 2, 4] and s["unseen"].tolist() == [1, 3]
     with pytest.raises(ValueError, match="0..4"):
         seen_unseen_subsets([5], 5)
+
+
+def test_build_hoi_evaluator_adds_the_split(tiny_synth_test):
+    from detectron2.config import get_cfg
+
+    from ggnet_d2 import add_ggnet_config
+    from ggnet_d2.evaluation import build_hoi_evaluator
+
+    cfg = add_ggnet_config(get_cfg())
+    assert "unseen" not in build_hoi_evaluator(cfg, tiny_synth_test)._scorer.subsets
+    cfg.DATASETS.HOI.ZERO_SHOT_SPLIT, cfg.DATASETS.HOI.ZERO_SHOT_UNSEEN = "custom", [1, 4]
+    subsets = build_hoi_evaluator(cfg, tiny_synth_test)._scorer.subsets
+    assert subsets["unseen"].tolist() == [1, 4] and subsets["seen"].tolist() == [0, 2, 3, 5, 6]
+    cfg.DATASETS.HOI.ZERO_SHOT_SPLIT = "rare_first"  # a HICO-DET split on a 7-class dataset
+    with pytest.raises(ValueError, match="0..6"):
+        build_hoi_evaluator(cfg, tiny_synth_test)

@@ -23,6 +23,7 @@ Training without the unseen classes (``DATASETS.HOI.ZERO_SHOT_REMOVAL``):
 - ``"label"`` (EoID, ``datasets/hico_ua_base.py`` / ``hico_uc_base.py``, "delete all unseen label"): only the unseen
   HOI annotations go; every image and box is kept.
 
+The training mapper draws HNA hard negatives (Sec. 3.3) from the seen classes only (``zero_shot_mapper_overrides``).
 A class is recognised by its (verb, object category) pair, so datasets whose ``hoi_id`` is -1 work too. The test
 split is never filtered: it is scored on all classes, reported as Full / Seen / Unseen.
 """
@@ -34,7 +35,7 @@ from .datasets.constants import HICO_RARE_HOI_IDS
 
 __all__ = ["ZERO_SHOT_SPLITS", "ZERO_SHOT_REMOVALS", "unseen_hoi_ids", "remove_unseen_hois",
            "check_zero_shot_restriction", "check_model_zero_shot_restriction", "zero_shot_unseen_pairs",
-           "zero_shot_train_dicts"]
+           "zero_shot_train_dicts", "zero_shot_mapper_overrides"]
 
 logger = logging.getLogger(__name__)
 
@@ -254,3 +255,26 @@ def check_model_zero_shot_restriction(model, cfg, dataset_name):
     check_zero_shot_restriction(None if valid is None else valid.cpu().numpy(),
                                 getattr(model, "valid_verb_object_source", "unknown"),
                                 zero_shot_unseen_pairs(cfg, dataset_name), cfg.DATASETS.HOI.ZERO_SHOT_SPLIT)
+
+
+def zero_shot_mapper_overrides(cfg):
+    """HOIDatasetMapper overrides for training under a zero-shot split: its ``valid_verb_object`` (which verbs are
+    hard negatives of a pair, Sec. 3.3) without the unseen classes, so the HNA loss does not push the unseen
+    compositions down at the seen pairs of the same objects (training knows only the seen classes). ``{}`` without a
+    split or without a correspondence in the training metadata.
+    """
+    if not cfg.DATASETS.HOI.ZERO_SHOT_SPLIT or not len(cfg.DATASETS.TRAIN):
+        return {}
+    from detectron2.data import MetadataCatalog
+
+    name = cfg.DATASETS.TRAIN[0]
+    valid = MetadataCatalog.get(name).get("valid_verb_object", None)
+    if valid is None:
+        return {}
+    seen = np.array(valid, dtype=bool, copy=True)
+    pairs = zero_shot_unseen_pairs(cfg, name)
+    for v, o in pairs:
+        seen[v, o] = False
+    logger.info(f"zero-shot split {cfg.DATASETS.HOI.ZERO_SHOT_SPLIT!r}: hard negatives of training pairs drawn from "
+                f"the {int(seen.sum())} seen (verb, object) classes only ({len(pairs)} unseen left out)")
+    return {"valid_verb_object": seen}
