@@ -7,6 +7,7 @@ detectron2), used by the dataset loaders (:mod:`ggnet_d2.data`) and the scoring 
 - :mod:`.hico_det`: HICO-DET's PPDM/GGNet JSON, hicodet instances JSON, anno_bbox.mat and anno.mat.
 - :mod:`.vcoco`: V-COCO's vcoco_*.json, vcoco_*.ids and the COCO instances file.
 - :mod:`.vocabulary`: class, verb and HOI lists of HICO-DET, COCO, V-COCO and HOI-W; HICO-DET's rare and test splits.
+- :mod:`.zero_shot_splits`: the published zero-shot splits of HICO-DET (unseen HOI classes).
 - :mod:`.ids`, :mod:`.ground_truth`: id maps, and the flat ground-truth arrays the readers return.
 """
 from .ground_truth import HOIGroundTruth
