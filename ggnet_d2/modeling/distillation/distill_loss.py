@@ -45,16 +45,28 @@ def soft_verb_distillation_loss(student_logits, teacher_probs, soft_mask):
 
 class ClipDistillation:
     """``loss_distill`` of a training batch: teacher targets per annotated pair (``ClipTeacher``, cached), the
-    student's final interaction-heatmap logits (B, V, H, W) read at the pair's interaction point (mapper key
-    ``ggnet_distill``, data/distill_pairs.py), averaged over backbone outputs (Hourglass stacks), times ``weight``.
+    student's interaction-heatmap logits (B, V, H, W) read at the pair's interaction point (mapper key
+    ``ggnet_distill``, data/distill_pairs.py), averaged over the distilled steps and backbone outputs (Hourglass
+    stacks), times ``weight``.
+
+    The final gaze step's logits at a point are computed from G_K there, the deformable aggregation of the features
+    at that point's ActPoints (Sec. 3.2, Eq. 3): ``steps="final"`` distils the ActPoints' aggregated features
+    through them; ``"all"`` distils the glance and every gaze step.
 
     Args:
         teacher (ClipTeacher): the frozen CLIP.
         weight (float): loss weight (MODEL.GGNET.DISTILL.WEIGHT).
         image_reader (callable): file name -> (H, W, 3) uint8 RGB (default: the project's ``read_image``).
+        steps (str): "final" or "all" (MODEL.GGNET.DISTILL.STEPS).
+
+    Raises:
+        ValueError: an unknown ``steps``.
     """
 
-    def __init__(self, teacher, weight=1.0, image_reader=None):
+    def __init__(self, teacher, weight=1.0, image_reader=None, steps="final"):
+        if steps not in ("final", "all"):
+            raise ValueError(f"MODEL.GGNET.DISTILL.STEPS must be 'final' or 'all', got {steps!r}")
+        self.steps = steps
         self.teacher, self.weight = teacher, float(weight)
         self.image_reader = image_reader or (lambda f: read_image(f, format="RGB"))
 
@@ -84,14 +96,14 @@ class ClipDistillation:
         device = head_outputs[0]["interaction_logits"][-1].device
         per_image = self.targets(batched_inputs, device)
         losses = []
+        teacher = torch.cat([t for _, t, _ in per_image])
+        soft = torch.cat([m for _, _, m in per_image])
         for out in head_outputs:
-            logits = out["interaction_logits"][-1]
-            b, v = logits.shape[:2]
-            flat = logits.reshape(b, v, -1)
-            student = torch.cat([flat[i][:, idx].t() for i, (idx, _, _) in enumerate(per_image)])
-            teacher = torch.cat([t for _, t, _ in per_image])
-            soft = torch.cat([m for _, _, m in per_image])
-            losses.append(soft_verb_distillation_loss(student, teacher, soft))
+            steps = out["interaction_logits"] if self.steps == "all" else out["interaction_logits"][-1:]
+            for logits in steps:
+                flat = logits.reshape(*logits.shape[:2], -1)
+                student = torch.cat([flat[i][:, idx].t() for i, (idx, _, _) in enumerate(per_image)])
+                losses.append(soft_verb_distillation_loss(student, teacher, soft))
         return {"loss_distill": self.weight * sum(losses) / len(losses)}
 
 
@@ -126,4 +138,4 @@ def build_clip_distillation(cfg):
                           d.IMAGE_SIZE, d.TEMPERATURE, d.CACHE)
     logger.info(f"CLIP distillation: teacher {t.CLIP_MODEL}/{t.CLIP_PRETRAINED or 'random'} at {d.IMAGE_SIZE}px, "
                 f"{len(emb.hoi_classes)} HOI prompts, temperature {teacher.temperature:.1f}, weight {d.WEIGHT}")
-    return ClipDistillation(teacher, d.WEIGHT)
+    return ClipDistillation(teacher, d.WEIGHT, steps=d.STEPS)
