@@ -193,6 +193,12 @@ def test_student_read_at_the_interaction_point_of_the_chosen_steps():
     expect_final = soft_verb_distillation_loss(torch.tensor([[0.5, -1.0, 3.0]]), t, soft)
     expect_glance = soft_verb_distillation_loss(torch.tensor([[2.0, 2.0, 2.0]]), t, soft)
     got = ClipDistillation(teacher, weight=2.0)(outs, inputs)["loss_distill"]
+    built = []
+    lazy = ClipDistillation(teacher_factory=lambda: built.append(1) or teacher, weight=2.0)
+    assert not built  # nothing loaded until the first training step
+    torch.testing.assert_close(lazy(outs, inputs)["loss_distill"], got)
+    lazy(outs, inputs)
+    assert built == [1]
     torch.testing.assert_close(got, 2.0 * expect_final)
     got_all = ClipDistillation(teacher, weight=2.0, steps="all")(outs, inputs)["loss_distill"]
     torch.testing.assert_close(got_all, 2.0 * (expect_final + expect_glance) / 2)

@@ -54,21 +54,32 @@ class ClipDistillation:
     through them; ``"all"`` distils the glance and every gaze step.
 
     Args:
-        teacher (ClipTeacher): the frozen CLIP.
+        teacher (ClipTeacher | callable | None): the frozen CLIP (any callable with ClipTeacher's signature).
         weight (float): loss weight (MODEL.GGNET.DISTILL.WEIGHT).
         image_reader (callable): file name -> (H, W, 3) uint8 RGB (default: the project's ``read_image``).
         steps (str): "final" or "all" (MODEL.GGNET.DISTILL.STEPS).
+        teacher_factory (callable | None): builds the teacher on first use instead (``teacher`` None), so that a
+            model built from a distillation config for inference never loads CLIP.
 
     Raises:
-        ValueError: an unknown ``steps``.
+        ValueError: an unknown ``steps``, or neither ``teacher`` nor ``teacher_factory``.
     """
 
-    def __init__(self, teacher, weight=1.0, image_reader=None, steps="final"):
+    def __init__(self, teacher=None, weight=1.0, image_reader=None, steps="final", teacher_factory=None):
         if steps not in ("final", "all"):
             raise ValueError(f"MODEL.GGNET.DISTILL.STEPS must be 'final' or 'all', got {steps!r}")
+        if teacher is None and teacher_factory is None:
+            raise ValueError("ClipDistillation needs a teacher or a teacher_factory")
         self.steps = steps
-        self.teacher, self.weight = teacher, float(weight)
+        self._teacher, self._teacher_factory, self.weight = teacher, teacher_factory, float(weight)
         self.image_reader = image_reader or (lambda f: read_image(f, format="RGB"))
+
+    @property
+    def teacher(self):
+        """The teacher, built by ``teacher_factory`` on first access."""
+        if self._teacher is None:
+            self._teacher = self._teacher_factory()
+        return self._teacher
 
     def targets(self, batched_inputs, device):
         """Per image: (index (P,), teacher probs (P, V), soft mask (P, V)) on ``device``.
@@ -111,18 +122,17 @@ def build_clip_distillation(cfg):
     """A :class:`ClipDistillation` from MODEL.GGNET.DISTILL / TEXT, or None when distillation is off.
 
     The teacher is ``TEXT.CLIP_MODEL`` / ``TEXT.CLIP_PRETRAINED`` (open_clip; ``DISTILL.CLIP_CONFIG_FILE`` registers
-    a model config first, e.g. the tests' tiny CLIP), and its text side is the HOI embeddings of
-    ``TEXT.EMBEDDINGS_FILE``, which must have been written by the same CLIP.
+    a model config first, e.g. the tests' tiny CLIP), built at the first training step (an inference model built
+    from the same config never loads CLIP), and its text side is the HOI embeddings of ``TEXT.EMBEDDINGS_FILE``,
+    which must have been written by the same CLIP (checked here).
 
     Raises:
         ValueError: the embeddings file has no HOI classes or was written by another CLIP.
-        ImportError: open_clip is not installed.
+        ImportError: (at the first training step) open_clip is not installed.
     """
     d, t = cfg.MODEL.GGNET.DISTILL, cfg.MODEL.GGNET.TEXT
     if not d.ENABLED:
         return None
-    from ..language.clip_models import build_clip, register_clip_config
-
     emb = load_text_embeddings(t.EMBEDDINGS_FILE)
     if not len(emb.hoi_classes):
         raise ValueError(f"{t.EMBEDDINGS_FILE}: no HOI class embeddings; the distillation needs them "
@@ -130,12 +140,19 @@ def build_clip_distillation(cfg):
     if (emb.model, emb.pretrained) != (t.CLIP_MODEL, t.CLIP_PRETRAINED):
         raise ValueError(f"{t.EMBEDDINGS_FILE} was written by CLIP {emb.model!r}/{emb.pretrained!r}, the teacher is "
                          f"{t.CLIP_MODEL!r}/{t.CLIP_PRETRAINED!r} (MODEL.GGNET.TEXT.CLIP_*): they must be the same")
-    if d.CLIP_CONFIG_FILE:
-        with open(d.CLIP_CONFIG_FILE) as f:
-            register_clip_config(t.CLIP_MODEL, json.load(f), tempfile.mkdtemp(prefix="clip_cfg_"))
-    model, _, (mean, std) = build_clip(t.CLIP_MODEL, t.CLIP_PRETRAINED, device=cfg.MODEL.DEVICE)
-    teacher = ClipTeacher(model, mean, std, emb.hoi_embeddings, emb.hoi_classes, cfg.MODEL.GGNET.NUM_VERBS,
-                          d.IMAGE_SIZE, d.TEMPERATURE, d.CACHE)
-    logger.info(f"CLIP distillation: teacher {t.CLIP_MODEL}/{t.CLIP_PRETRAINED or 'random'} at {d.IMAGE_SIZE}px, "
-                f"{len(emb.hoi_classes)} HOI prompts, temperature {teacher.temperature:.1f}, weight {d.WEIGHT}")
-    return ClipDistillation(teacher, d.WEIGHT, steps=d.STEPS)
+    num_verbs, device, config_file = cfg.MODEL.GGNET.NUM_VERBS, cfg.MODEL.DEVICE, d.CLIP_CONFIG_FILE
+
+    def make_teacher():
+        from ..language.clip_models import build_clip, register_clip_config
+
+        if config_file:
+            with open(config_file) as f:
+                register_clip_config(t.CLIP_MODEL, json.load(f), tempfile.mkdtemp(prefix="clip_cfg_"))
+        model, _, (mean, std) = build_clip(t.CLIP_MODEL, t.CLIP_PRETRAINED, device=device)
+        teacher = ClipTeacher(model, mean, std, emb.hoi_embeddings, emb.hoi_classes, num_verbs, d.IMAGE_SIZE,
+                              d.TEMPERATURE, d.CACHE)
+        logger.info(f"CLIP distillation: teacher {t.CLIP_MODEL}/{t.CLIP_PRETRAINED or 'random'} at {d.IMAGE_SIZE}px, "
+                    f"{len(emb.hoi_classes)} HOI prompts, temperature {teacher.temperature:.1f}, weight {d.WEIGHT}")
+        return teacher
+
+    return ClipDistillation(weight=d.WEIGHT, steps=d.STEPS, teacher_factory=make_teacher)
