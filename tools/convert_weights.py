@@ -27,7 +27,7 @@ import ggnet_d2  # noqa: F401  registers GGNet and its backbones
 from ggnet_d2 import add_ggnet_config
 from ggnet_d2.data.datasets.builtin import load_correspondence, load_vcoco_correspondence
 from ggnet_d2.data.datasets.constants import VCOCO_PPDM_VERB_IDS
-from ggnet_d2.modeling.checkpoint import convert_reference_state_dict, format_conversion_report
+from ggnet_d2.modeling.checkpoint import convert_reference_state_dict, format_conversion_report, load_weights_file
 
 
 def model_state_shapes(cfg):
@@ -56,7 +56,7 @@ def read_correspondence(path, num_verbs, num_classes):
 
 def read_reference(path):
     """The state dict of a reference checkpoint file (``{"state_dict": ...}``, ``{"model": ...}`` or bare)."""
-    loaded = torch.load(path, map_location="cpu", weights_only=False)
+    loaded = load_weights_file(path, weights_only=False)  # the user's own file, converted once (module docstring)
     for key in ("state_dict", "model"):
         if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
             return loaded[key]

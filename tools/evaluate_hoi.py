@@ -118,5 +118,9 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         main()
-    except (ValueError, KeyError) as e:  # bad input: the message names the file and record; no traceback
-        sys.exit(f"evaluate_hoi.py: error: {e.args[0] if isinstance(e, KeyError) and e.args else e}")
+    except ValueError as e:  # bad input: the message names the file and record; no traceback
+        sys.exit(f"evaluate_hoi.py: error: {e}")
+    except KeyError as e:
+        if "is not registered" not in str(e):
+            raise
+        sys.exit(f"evaluate_hoi.py: error: {e.args[0]}")

@@ -1,8 +1,8 @@
 """HOIEvaluator: triplet-class mAP of any registered HOI dataset, as a detectron2 DatasetEvaluator.
 
-The matching and AP are HICO-DET's (see ggnet_d2/metrics/hoi_matching.py); the classes are the dataset's (verb, object) triplets
-(metadata ``hoi_classes``). A predicted triplet whose (verb, object) is not one of those classes is not scored (it
-cannot be a detection of any class), and its count is logged. The subject's predicted category plays no part, as in the
+The matching and AP are HICO-DET's (see ggnet_d2/metrics/hoi_matching.py); the classes are the dataset's (verb,
+object) triplets (metadata ``hoi_classes``). A predicted triplet whose (verb, object) is not one of those classes is
+not scored (it cannot be a detection of any class), and its count is logged. The subject's predicted category plays no part, as in the
 official HICO-DET code, whose detections are (HOI class, human box, object box, score).
 """
 import logging

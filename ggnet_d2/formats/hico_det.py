@@ -26,8 +26,9 @@ import os
 import numpy as np
 
 from .ground_truth import HOIGroundTruth
-from .ids import hoi_class_lookup, parse_dataset_id
+from .ids import hoi_class_lookup
 from .json_file import FormatError, load_json
+from .records import RecordProblem, parse_box, parse_ppdm_record
 from .vocabulary import (HICO_HOI_LIST, HICO_OBJECTS_COCO_ORDER, HICO_RARE_HOI_IDS, HICO_VERBS, hico_hoi_classes,
                          hico_ppdm_id_maps)
 
@@ -36,6 +37,7 @@ __all__ = [
     "hicodet_header",
     "read_ppdm_ground_truth",
     "read_hicodet_ground_truth",
+    "parse_hicodet_annotation",
     "read_hico_bbox_mat",
     "iter_hico_bbox_mat",
     "load_mat",
@@ -45,6 +47,7 @@ __all__ = [
     "read_hico_image_labels",
 ]
 
+HICODET_LISTS = ("boxes_h", "boxes_o", "hoi", "object", "verb")
 HICODET_KEYS = ("annotation", "filenames", "size", "empty", "objects", "verbs", "correspondence", "rare", "non_rare")
 
 
@@ -66,14 +69,6 @@ def hico_scoring_metadata():
         "rare_hoi_ids": rare,
         "non_rare_hoi_ids": sorted(set(range(600)) - set(rare)),
     }
-
-
-def _id_or_none(value):
-    """A file id as int (see :func:`parse_dataset_id`), None when it is none."""
-    try:
-        return parse_dataset_id(value)
-    except ValueError:
-        return None
 
 
 def _lookup(table, verb, obj):
@@ -109,42 +104,21 @@ def read_ppdm_ground_truth(json_file, thing_from_file, verb_from_file, hoi_class
         where = f"{json_file}: image #{i} ({name})"
         if not isinstance(name, str):
             raise FormatError(f"{where}: record has no 'file_name' string")
+        try:
+            annotations, pairs = parse_ppdm_record(r, thing_from_file, verb_from_file, ignored)
+        except RecordProblem as p:
+            raise FormatError(f"{where}{p.where}: {p.message}") from None
         names.append(os.path.basename(name))
-        boxes, cats = [], []
-        for j, a in enumerate(r.get("annotations", [])):
-            box = a.get("bbox") if isinstance(a, dict) else None
-            try:
-                box = [float(v) for v in box]
-            except (TypeError, ValueError):
-                box = None
-            if box is None or len(box) != 4 or not np.all(np.isfinite(box)):
-                raise FormatError(f"{where} annotation #{j}: bbox {a.get('bbox') if isinstance(a, dict) else a!r} "
-                                 "is not 4 finite numbers")
-            cat = thing_from_file.get(_id_or_none(a.get("category_id")))
-            if cat is None:
-                raise FormatError(f"{where} annotation #{j}: unknown object category_id {a.get('category_id')!r}")
-            boxes.append(box)
-            cats.append(cat)
-        for k, h in enumerate(r.get("hoi_annotation", [])):
-            s, o, v = (_id_or_none(h.get(key)) if isinstance(h, dict) else None
-                       for key in ("subject_id", "object_id", "category_id"))
-            if v in ignored:
-                continue
-            if s is None or o is None or not (0 <= s < len(boxes) and 0 <= o < len(boxes)):
-                raise FormatError(f"{where} hoi #{k}: subject_id / object_id outside the image's {len(boxes)} "
-                                 "annotations")
-            if v not in verb_from_file:
-                raise FormatError(f"{where} hoi #{k}: unknown verb category_id {h.get('category_id')!r}")
-            c = _lookup(lookup, verb_from_file[v], cats[o])
+        for k, (s, o, v) in enumerate(pairs):
+            c = _lookup(lookup, v, annotations[o][1])
             if c < 0:
-                raise FormatError(f"{where} hoi #{k}: verb {v} with object category {cats[o]} is no HOI class of "
-                                 "the dataset")
+                raise FormatError(f"{where} hoi #{k}: verb {v} with object category {annotations[o][1]} is no HOI "
+                                  "class of the dataset")
             img.append(i)
             hoi.append(c)
-            sub.append(boxes[s])
-            obj.append(boxes[o])
+            sub.append(annotations[s][0])
+            obj.append(annotations[o][0])
     return HOIGroundTruth(names, img, hoi, sub, obj)
-
 
 
 def hicodet_header(d, json_file):
@@ -191,6 +165,40 @@ def hicodet_header(d, json_file):
     }
 
 
+def parse_hicodet_annotation(ann, obj_map, hoi_classes):
+    """The HOI instances of one image of a hicodet-layout file, checked against the file's correspondence.
+
+    Args:
+        ann (dict): the image's ``annotation`` entry (lists ``boxes_h``, ``boxes_o``, ``hoi``, ``object``, ``verb``).
+        obj_map (dict[int, int]), hoi_classes (list): from :func:`hicodet_header`.
+
+    Returns:
+        list[tuple]: per HOI (HOI class, verb, contiguous object, human box, object box), boxes XYXY in the
+        zero-based frame (the file's one-based anno_bbox.mat values - 1), file order.
+
+    Raises:
+        RecordProblem: for an entry that is not those five lists of one length ("malformed_record"), an HOI whose
+            id disagrees with its verb / object ("unknown_verb"), or a box that is not 4 finite numbers (located at
+            " hoi #k").
+    """
+    if not isinstance(ann, dict) or not all(isinstance(ann.get(k), list) for k in HICODET_LISTS):
+        raise RecordProblem("malformed_record", f"annotation is not an object with the lists {HICODET_LISTS}")
+    if len({len(ann[k]) for k in HICODET_LISTS}) != 1:
+        raise RecordProblem("malformed_record", f"the lists {HICODET_LISTS} differ in length")
+    out = []
+    for k, (bh, bo, hoi, obj, verb) in enumerate(zip(*(ann[key] for key in HICODET_LISTS))):
+        try:
+            ids = [v for v in (hoi, obj, verb) if isinstance(v, int) and not isinstance(v, bool)]
+            if len(ids) != 3 or not (0 <= hoi < len(hoi_classes)) or hoi_classes[hoi] != (verb, obj_map.get(obj)):
+                raise RecordProblem("unknown_verb", f"HOI {hoi!r} does not match verb {verb!r} / object {obj!r}")
+            # anno_bbox.mat's one-based pixel indices -> the zero-based frame of PPDM's files and the dataset dicts
+            human, thing = ([v - 1.0 for v in parse_box(box)] for box in (bh, bo))
+        except RecordProblem as p:
+            raise p.at(f" hoi #{k}") from None
+        out.append((hoi, verb, obj_map[obj], human, thing))
+    return out
+
+
 def read_hicodet_ground_truth(json_file):
     """Ground truth and metadata of a hicodet-layout ``instances_*.json`` (as ../shared/data/hico_det/).
 
@@ -200,33 +208,23 @@ def read_hicodet_ground_truth(json_file):
 
     Raises:
         FormatError: naming the file and image for a missing key, unknown object names, an HOI whose id disagrees
-            with its verb/object, or boxes of the wrong shape.
+            with its verb/object, or malformed boxes.
     """
     d = load_json(json_file)
     meta = hicodet_header(d, json_file)
-    obj_map, hoi_classes = meta["thing_dataset_id_to_contiguous_id"], meta["hoi_classes"]
     names, img, hoi, sub, obj = [], [], [], [], []
     for i, (name, ann) in enumerate(zip(d["filenames"], d["annotation"])):
-        where = f"{json_file}: image #{i} ({name})"
         try:
-            n = len(ann["hoi"])
-            bh = np.asarray(ann["boxes_h"], dtype=np.float64).reshape(-1, 4)
-            bo = np.asarray(ann["boxes_o"], dtype=np.float64).reshape(-1, 4)
-            same = bh.shape[0] == n and bo.shape[0] == n and len(ann["verb"]) == len(ann["object"]) == n
-        except (TypeError, ValueError, KeyError):
-            raise FormatError(f"{where}: annotation is not an object of box and id lists") from None
-        if not same:
-            raise FormatError(f"{where}: boxes_h / boxes_o / hoi / verb / object differ in length")
-        for k, (h, o, v) in enumerate(zip(ann["hoi"], ann["object"], ann["verb"])):
-            if not (0 <= h < len(hoi_classes)) or hoi_classes[h] != (int(v), obj_map.get(int(o))):
-                raise FormatError(f"{where} hoi #{k}: HOI {h} does not match verb {v} / object {o}")
+            pairs = parse_hicodet_annotation(ann, meta["thing_dataset_id_to_contiguous_id"], meta["hoi_classes"])
+        except RecordProblem as p:
+            raise FormatError(f"{json_file}: image #{i} ({name}){p.where}: {p.message}") from None
         names.append(os.path.basename(name))
-        img += [i] * n
-        hoi += [int(h) for h in ann["hoi"]]
-        sub.append(bh - 1.0)
-        obj.append(bo - 1.0)
-    stack = (lambda parts: np.concatenate(parts) if parts else np.zeros((0, 4)))
-    return HOIGroundTruth(names, img, hoi, stack(sub), stack(obj)), meta
+        for h, _, _, human, thing in pairs:
+            img.append(i)
+            hoi.append(h)
+            sub.append(human)
+            obj.append(thing)
+    return HOIGroundTruth(names, img, hoi, sub, obj), meta
 
 
 def mat_struct_items(x):
