@@ -34,7 +34,7 @@ def test_loss_zero_when_student_equals_teacher():
     # entries outside the mask do not count; no entry: 0 with a graph
     far = torch.full((2, 3), 5.0, requires_grad=True)
     z = soft_verb_distillation_loss(far, t, torch.zeros(2, 3, dtype=torch.bool))
-    assert float(z) == 0.0 and z.requires_grad
+    assert z.item() == 0.0 and z.requires_grad
 
 
 def test_crop_pads_to_a_centred_black_square():
