@@ -325,3 +325,6 @@ def _add_ggnet_language(_C):
     _C.MODEL.GGNET.DISTILL.IMAGE_SIZE = 224  # teacher input side (ViT-B/32: 224, EoID's CLIP preprocess)
     _C.MODEL.GGNET.DISTILL.CACHE = True  # keep teacher targets per (image, pair) in memory (crops are unaugmented)
     _C.MODEL.GGNET.DISTILL.CLIP_CONFIG_FILE = ""  # JSON open_clip model config registered as TEXT.CLIP_MODEL first
+    # Student scores distilled: "final" = the last gaze step's (computed from the ActPoints' aggregated features,
+    # the issue's option; EoID distils its single verb head); "all" = the glance and every gaze step.
+    _C.MODEL.GGNET.DISTILL.STEPS = "final"
