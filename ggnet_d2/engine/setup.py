@@ -13,6 +13,7 @@ from ggnet_d2.data.datasets import register_custom_hoi_datasets
 from ggnet_d2.modeling.language import apply_text_verb_list
 
 from .batch_scaling import fit_batch_to_world_size
+from .log_file import plain_text_logs
 
 __all__ = ["setup_cfg"]
 
@@ -67,6 +68,7 @@ def setup_cfg(config_file, opts=(), args=None):
     cfg.freeze()
     configure_hoi_datasets(cfg)
     if args is not None:
+        plain_text_logs(logging.getLogger("detectron2"))  # before default_setup, which logs the highlighted config
         default_setup(cfg, args)
         setup_logger(cfg.OUTPUT_DIR, distributed_rank=comm.get_rank(), name="ggnet_d2")
     return cfg
