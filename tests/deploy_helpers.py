@@ -19,8 +19,8 @@ CONFIG = Path(__file__).resolve().parents[1] / "configs" / "GGNet_R18_HOIW_demo.
 PHOTOS = sorted((SHARED / "hoiw_demo" / "images").glob("*.png")) if (SHARED / "hoiw_demo").is_dir() else []
 PRESETS = {"eq8": ["MODEL.GGNET.TEST.MATCH_RULE", "eq8", "MODEL.GGNET.TEST.DEDUP_TRIPLETS", "False",
                    "MODEL.GGNET.TEST.BOX_CLIP", "clip"],
-           "authors": ["MODEL.GGNET.TEST.MATCH_RULE", "authors", "MODEL.GGNET.TEST.DEDUP_TRIPLETS", "True",
-                       "MODEL.GGNET.TEST.BOX_CLIP", "authors"]}
+           "authors": ["MODEL.GGNET.TEST.MATCH_RULE", "score_over_offset_area", "MODEL.GGNET.TEST.DEDUP_TRIPLETS", "True",
+                       "MODEL.GGNET.TEST.BOX_CLIP", "clamp_corner_min_side"]}
 PLACEMENTS = ("top_left", "center")
 
 

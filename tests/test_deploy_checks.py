@@ -15,8 +15,8 @@ from detectron2.modeling import build_model
 from ggnet_d2 import add_ggnet_config
 from ggnet_d2.deploy import runtime
 from ggnet_d2.deploy.adapter import GGNetDeployAdapter, deploy_input_side, export_mode
-from ggnet_d2.modeling.deform_conv import ModulatedDeformConv
-from ggnet_d2.modeling.finite_guard import check_deform_conv_inputs
+from ggnet_d2.layers.deform_conv import ModulatedDeformConv
+from ggnet_d2.layers.finite_guard import check_deform_conv_inputs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -90,7 +90,7 @@ def test_numpy_resize_is_pillow_bilinear_per_axis(shape, size):
 
 
 def test_runtime_box_clip_matches_the_models(tmp_path):
-    from ggnet_d2.modeling.postprocess import clip_boxes_authors
+    from ggnet_d2.modeling.postprocess.decode import clip_boxes_authors
 
     boxes = np.array([[-5, -3, 20, 30], [90, 40, 130, 70], [10, 10, 12, 11], [-20, 50, 200, 60]], np.float32)
     got = runtime._clip_boxes(boxes, 60, 100, "authors")
