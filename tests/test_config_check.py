@@ -36,6 +36,8 @@ BAD_VALUES = {
     "INPUT.GGNET.CROP": ("random", "must be one of ['center_affine', 'random_crop_border']"),
     "DATASETS.HOI.BAD_RECORD_POLICY": ("ignore", "must be one of ['skip', 'error']"),
     "SOLVER.OPTIMIZER": ("LAMB", "must be one of ['ADAM', 'SGD']"),
+    "SOLVER.FINITE_CHECK_PERIOD": ("0", "must be an integer >= 1"),
+    "MODEL.GGNET.DISTILL.WEIGHT": ("-1.0", "must be a number >= 0"),
 }
 
 
@@ -59,7 +61,7 @@ def test_every_choice_key_exists_and_its_default_is_allowed():
 
 
 def test_deform_conv_choices_are_the_backends():
-    from ggnet_d2.modeling.deform_conv import DEFORM_CONV_BACKENDS
+    from ggnet_d2.layers.deform_conv import DEFORM_CONV_BACKENDS
     assert set(CHOICES["MODEL.DEFORM_CONV_BACKEND"]) == set(DEFORM_CONV_BACKENDS) | {"auto"}
 
 
