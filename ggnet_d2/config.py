@@ -234,6 +234,13 @@ def _add_datasets_hoi(_C):
     # Boxes crossing the image border by at most this many original pixels are clipped to it instead of dropping the
     # image (PPDM clips every box to the map in src/lib/datasets/hico.py __getitem__; 0 = clip nothing).
     _C.DATASETS.HOI.BOX_CLIP_TOLERANCE = 2.0
+    # One class and verb table for every DATASETS.HOI.CUSTOM file: [[file_id, name], ...] (contiguous order =
+    # ascending file id). Empty = the ids found in the training files (DATASETS.TRAIN), named by their ids; every other
+    # file is checked against the table (an unknown id is an error naming it; ggnet_d2/data/datasets/custom.py). With
+    # names, the person class is found by name ("person" or "human", any case) unless MODEL.GGNET.PERSON_CLASS_ID is
+    # set to another non-zero class.
+    _C.DATASETS.HOI.CUSTOM_THING_CLASSES = []
+    _C.DATASETS.HOI.CUSTOM_VERB_CLASSES = []
     # Zero-shot HICO-DET splits (ggnet_d2/data/zero_shot.py): "" | "rare_first" | "non_rare_first" | "unseen_object"
     # | "unseen_verb" (GEN-VLKT's hico_unseen_index) | "unseen_action_eoid" (EoID's UA_HOI_IDX) | "rare_first_eoid"
     # (EoID's RARE_HOI_IDX: all 138 rare classes) | "custom". The evaluator then adds Full / Seen / Unseen mAP.
@@ -261,6 +268,9 @@ def _add_solver(_C):
     # LR multiplier of the glance parameters (glance_conv, glance_cls: the authors' "hm_rel" head). Authors: main.py
     # with --recover_loss_weight gives every parameter whose name contains "hm_rel" lr / refine_weight = 10x.
     _C.SOLVER.GLANCE_LR_FACTOR = 1.0
+    # Iterations between host reads of the deformable convolutions' deferred non-finite flags (CUDA; the CPU checks
+    # before each op): engine/hooks.py FiniteCheckHook. 20 = detectron2's PeriodicWriter period (DefaultTrainer).
+    _C.SOLVER.FINITE_CHECK_PERIOD = 20
     # CUDA: SOLVER.AMP.ENABLED (detectron2's AMPTrainer) and CUDNN_BENCHMARK (detectron2's key, applied by
     # default_setup) are detectron2's own; GGNetTrainer refuses AMP off CUDA and checks that a CUDA run stays on it.
     _C.SOLVER.AMP.ENABLED = False
@@ -315,3 +325,6 @@ def _add_ggnet_language(_C):
     _C.MODEL.GGNET.DISTILL.IMAGE_SIZE = 224  # teacher input side (ViT-B/32: 224, EoID's CLIP preprocess)
     _C.MODEL.GGNET.DISTILL.CACHE = True  # keep teacher targets per (image, pair) in memory (crops are unaugmented)
     _C.MODEL.GGNET.DISTILL.CLIP_CONFIG_FILE = ""  # JSON open_clip model config registered as TEXT.CLIP_MODEL first
+    # Student scores distilled: "final" = the last gaze step's (computed from the ActPoints' aggregated features,
+    # the issue's option; EoID distils its single verb head); "all" = the glance and every gaze step.
+    _C.MODEL.GGNET.DISTILL.STEPS = "final"

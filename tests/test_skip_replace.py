@@ -29,7 +29,7 @@ def test_skipped_item_is_replaced_by_a_good_one_and_counted(caplog):
     assert [got[i] for i in range(0, 10, 2)] == [0, 2, 4, 6, 8]  # good items are themselves
     assert all(g % 2 == 0 for g in got)  # each bad one replaced by a good one
     assert ds.num_replaced >= 5  # 5 bad items, each replaced once or more (a draw may hit another bad one)
-    lines = [r.getMessage() for r in caplog.records]
+    lines = [r.getMessage() for r in caplog.records if r.name == "ggnet_d2.data.replacing_map_dataset"]
     assert len(lines) == ds.num_replaced and f"{ds.num_replaced} image(s) replaced so far" in lines[-1]
     assert "replaced by" in lines[0] and "main process" in lines[0]
 
@@ -109,3 +109,9 @@ def test_train_net_finishes_on_a_set_with_undecodable_images(tmp_path):
     assert len(replaced) >= 2 and "2 image(s) replaced so far" in log
     metrics = [json.loads(line) for line in (out / "metrics.json").read_text().splitlines()]
     assert [m["iteration"] for m in metrics if "total_loss" in m][-1] == 6
+    # issue 20 item 8, first contact: progress lines before the writer's first (iteration 20), plain-text log.txt,
+    # and no device warning for a config that names no device
+    for line in ("Building the model (GGNet", "Reading the training data: my_hoi_train", "iteration 1/7: ",
+                 "iteration 5/7: "):
+        assert line in log, line
+    assert "\x1b" not in log and "MODEL.DEVICE is cuda" not in run.stdout + run.stderr

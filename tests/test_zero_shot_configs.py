@@ -10,7 +10,7 @@ from ggnet_d2.data.datasets.hico_det import hico_official_hoi_classes
 from ggnet_d2.data.zero_shot import ZERO_SHOT_SPLITS
 from ggnet_d2.engine import setup_cfg
 from ggnet_d2.modeling.language import TextEmbeddings, save_text_embeddings
-from test_configs import SHRINK
+from conftest import SHRINK_BACKBONE_OPTS as SHRINK
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(str(p.relative_to(REPO)) for p in (REPO / "configs" / "zero_shot").glob("*.yaml"))
