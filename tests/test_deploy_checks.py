@@ -1,6 +1,7 @@
 """Cheap checks of ggnet_d2.deploy (no export): refusals, the missing-extra message, export_mode's restore, the numpy
 Pillow resize, the runtime's spec check."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,19 @@ def test_runtime_spec_names_missing_keys(tmp_path):
         runtime.load_deploy_spec(str(tmp_path))
     with pytest.raises(FileNotFoundError, match="export_model.py --format onnx"):
         runtime.find_model_file(str(tmp_path), "onnx")
+
+
+def test_runtime_package_import_needs_no_torch():
+    """``import ggnet_d2.deploy.runtime`` through the package with torch, torchvision and detectron2 unimportable."""
+    code = (
+        "import importlib.abc, sys\n"
+        "class B(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('torch', 'torchvision', 'detectron2'): raise ImportError('blocked')\n"
+        "sys.meta_path.insert(0, B())\n"
+        "from ggnet_d2.deploy.runtime import HOIRuntimePredictor, preprocess, postprocess\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision', 'detectron2')))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO,
+                          env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"
