@@ -39,7 +39,7 @@ def hico_text_file(tmp_path_factory):
 def test_zero_shot_config_builds(config, hico_text_file):
     pytest.importorskip("open_clip")
     base = setup_cfg(str(REPO / config), ["MODEL.GGNET.TEXT.EMBEDDINGS_FILE", hico_text_file])
-    cfg = setup_cfg(str(REPO / config), SHRINK[base.MODEL.BACKBONE.NAME] + [
+    cfg = setup_cfg(str(REPO / config), list(SHRINK[base.MODEL.BACKBONE.NAME]) + [
         "MODEL.DEVICE", "cpu", "MODEL.GGNET.HEAD_CONV", "16", "MODEL.WEIGHTS", "",
         "MODEL.GGNET.TEXT.EMBEDDINGS_FILE", hico_text_file, "MODEL.GGNET.TEXT.CLIP_MODEL", "ggnet-tiny-clip-zs",
         "MODEL.GGNET.TEXT.CLIP_PRETRAINED", "", "MODEL.GGNET.DISTILL.CLIP_CONFIG_FILE", TINY_CLIP,
