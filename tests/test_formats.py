@@ -14,8 +14,7 @@ from ggnet_d2.formats import FormatError, decode_prediction_entries, hico_test_i
 from ggnet_d2.formats.vocabulary import HICO_TEST_ABSENT_NUMBERS
 from shared_data import SHARED
 from test_data_converters import _structs
-from test_eval_offline import (CUP, HOLD_CUP, HUMAN, NAMES, RIDE_BIKE, entry, per_class, predictions, write_ppdm_json,
-                               zero)
+from test_eval_offline import CUP, HOLD_CUP, HUMAN, NAMES, entry, per_class, predictions, write_ppdm_json, zero
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / "tools"
@@ -45,8 +44,11 @@ print("LOADED", sorted(m for m in ("torch", "detectron2") if m in sys.modules))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=str(ROOT))
     text, loaded = out.stdout.rsplit("LOADED", 1)
     assert loaded.strip() == "[]"
-    # hold-cup: two TPs at 0.6 -> AP 1; ride-bicycle: FP 0.95, FP 0.9, TP 0.8 -> 1/3 (test_eval_offline.py)
-    assert json.loads(text)["info"]["triplets_scored"] == 6
+    # hold-cup: two TPs at 0.6 -> AP 1; ride-bicycle: FP 0.95, FP 0.9, TP 0.8 -> 1/3; the other 598 classes 0
+    # (test_eval_offline.py)
+    res = json.loads(text)
+    assert res["info"]["triplets_scored"] == 6 and res["hoi"]["mAP_default_full"] == pytest.approx(
+        (100 / 3 + 100) / 600)
 
 
 def test_add_ggnet_config_still_registers_everything():
@@ -56,7 +58,8 @@ def test_add_ggnet_config_still_registers_everything():
             "from detectron2.data import DatasetCatalog\n"
             "from detectron2.modeling import META_ARCH_REGISTRY\n"
             "cfg = add_ggnet_config(get_cfg())\n"
-            "print('GGNet' in META_ARCH_REGISTRY, 'hico_det_test' in DatasetCatalog.list(), cfg.TEST.HOI.ALLOW_MISSING_IMAGES)")
+            "print('GGNet' in META_ARCH_REGISTRY, 'hico_det_test' in DatasetCatalog.list(),\n"
+            "      cfg.TEST.HOI.ALLOW_MISSING_IMAGES)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=str(ROOT))
     assert out.stdout.split() == ["True", "True", "False"]
 
@@ -283,3 +286,23 @@ def test_every_tool_option_has_help():
         # an argument line that ends after its metavar must be followed by its help text (an indented continuation)
         undocumented = re.findall(r"^  (-{0,2}[\w-]+(?: [A-Z_]+)*)\n(?! {4,})", text, flags=re.M)
         assert not undocumented, (tool, undocumented)
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda a: a[1]["boxes_o"][0].__setitem__(2, "x"), r"image #1 \(HICO_test2015_00000002.jpg\) hoi #0: bbox "),
+    (lambda a: a[2]["verb"].__setitem__(0, True), r"image #2 \(HICO_test2015_00000003.jpg\) hoi #0: HOI \d+ does "
+                                                  r"not match verb True"),
+    (lambda a: a[0]["hoi"].append(1), r"image #0 \(HICO_test2015_00000001.jpg\): the lists .* differ in length"),
+])
+def test_hicodet_ground_truth_names_the_bad_image(tmp_path, change, message):
+    from ggnet_d2.formats import read_hicodet_ground_truth
+    from test_eval_offline import write_hicodet_json
+
+    write_hicodet_json(tmp_path / "instances.json")
+    good, _ = read_hicodet_ground_truth(str(tmp_path / "instances.json"))
+    assert good.pair_image.tolist() == [0, 1, 2] and good.object_boxes[0].tolist() == [1, 1, 2, 2]  # .mat - 1
+    d = json.loads((tmp_path / "instances.json").read_text())
+    change(d["annotation"])
+    (tmp_path / "instances.json").write_text(json.dumps(d))
+    with pytest.raises(FormatError, match=message):
+        read_hicodet_ground_truth(str(tmp_path / "instances.json"))

@@ -55,7 +55,7 @@ def converted(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("vcoco")
     cfg = _cfg("()")
     assert (cfg.MODEL.GGNET.NUM_VERBS, cfg.MODEL.GGNET.NUM_GAZE_STEPS, cfg.MODEL.GGNET.TEST.MATCH_RULE) == (
-        25, 2, "authors")
+        25, 2, "score_over_offset_area")
     (tmp / "tiny.yaml").write_text(cfg.dump())
     layout = reference_layout("ggnet_hourglass_s2", 80, 25, hg_dims=(8, 8, 12, 12, 12, 16), hg_modules=(1,) * 6,
                               hg_stem=4, cnv_dim=8, head_conv=8, kernel=5)

@@ -16,10 +16,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_gerunds_of_hico_verbs():
-    assert [gerund(v) for v in ("ride", "hop_on", "lie_on", "sit_at", "run", "tie", "see", "no_interaction",
-                                "brush_with", "text_on", "type_on")] == [
+    labels = ("ride", "hop_on", "lie_on", "sit_at", "run", "tie", "see", "no_interaction", "brush_with", "text_on",
+              "type_on", "swing", "sip", "control", "cut_instr", "hold_obj", "talk_on_phone_instr")
+    assert [gerund(v) for v in labels] == [
         "riding", "hopping on", "lying on", "sitting at", "running", "tying", "seeing", "and", "brushing with",
-        "texting on", "typing on"]
+        "texting on", "typing on", "swinging", "sipping", "controlling", "cutting with", "holding",
+        "talking on phone with"]
 
 
 def test_prompt_kinds():

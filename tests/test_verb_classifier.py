@@ -61,7 +61,7 @@ def test_head_with_text_classifier_every_step():
     assert isinstance(head.glance_cls, TextVerbClassifier) and isinstance(head.gaze_cls[0], TextVerbClassifier)
     assert isinstance(head.gaze_cls[1][-1], TextVerbClassifier)
     # at initialisation the logits sit around the focal prior bias
-    assert abs(float(torch.stack([t.mean() for t in out["interaction_logits"]]).mean()) + 2.19) < 1.0
+    assert abs(torch.stack([t.mean() for t in out["interaction_logits"]]).mean().item() + 2.19) < 1.0
 
 
 def _write(path, v, d=16, seed=0):

@@ -1,5 +1,4 @@
 """Zero-shot splits and training sets (issue 23 items 3-4)."""
-import json
 import logging
 from collections import Counter
 
@@ -145,3 +144,61 @@ def test_zero_shot_train_dicts_from_config(tiny_synth_test):
     verbs = Counter(h["verb_id"] for d in dicts for h in d["hoi_annotations"])
     assert verbs[0] == verbs[3] == 0 and len(dicts) == len(full)
     assert sum(verbs.values()) == sum(h["verb_id"] not in (0, 3) for d in full for h in d["hoi_annotations"])
+
+
+def test_model_restriction_checked_before_testing(tiny_synth_test, caplog):
+    """GGNetTrainer.test's check: a model whose restriction came from training data without the held-out class is
+    refused; the dataset's full class list passes and is logged."""
+    from types import SimpleNamespace
+
+    import torch
+    from detectron2.config import get_cfg
+
+    from ggnet_d2 import add_ggnet_config
+    from ggnet_d2.data.zero_shot import check_model_zero_shot_restriction
+
+    cfg = add_ggnet_config(get_cfg())
+    cfg.DATASETS.HOI.ZERO_SHOT_SPLIT, cfg.DATASETS.HOI.ZERO_SHOT_UNSEEN = "custom", [3]  # ride bike
+    full = torch.zeros(7, 4, dtype=torch.bool)
+    for v, o in [(0, 1), (1, 1), (2, 1), (3, 2), (4, 2), (5, 3), (6, 3)]:
+        full[v, o] = True
+    from_training = full.clone()
+    from_training[3, 2] = False
+    model = SimpleNamespace(valid_verb_object=from_training, valid_verb_object_source="metadata:train",
+                            match_valid_objects_only=True)
+    with pytest.raises(ValueError, match=r"excludes 1 unseen .*\(3, 2\)"):
+        check_model_zero_shot_restriction(model, cfg, tiny_synth_test)
+    model.match_valid_objects_only = False  # restriction off: allowed, and said
+    with caplog.at_level(logging.INFO):
+        check_model_zero_shot_restriction(model, cfg, tiny_synth_test)
+    assert "no verb-object restriction" in caplog.text
+    model.valid_verb_object, model.match_valid_objects_only = full, True
+    with caplog.at_level(logging.INFO):
+        check_model_zero_shot_restriction(model, cfg, tiny_synth_test)
+    assert "all 1 unseen classes admitted" in caplog.text
+
+
+def test_training_hard_negatives_from_seen_classes_only(tiny_synth_test):
+    import numpy as np
+    from detectron2.config import get_cfg
+    from detectron2.data import MetadataCatalog
+
+    from ggnet_d2 import add_ggnet_config
+    from ggnet_d2.data import HOIDatasetMapper
+    from ggnet_d2.data.targets import build_ggnet_targets
+    from ggnet_d2.data.zero_shot import zero_shot_mapper_overrides
+
+    cfg = add_ggnet_config(get_cfg())
+    cfg.DATASETS.TRAIN = (tiny_synth_test,)
+    cfg.MODEL.GGNET.NUM_CLASSES, cfg.MODEL.GGNET.NUM_VERBS = 4, 7
+    assert zero_shot_mapper_overrides(cfg) == {}
+    cfg.DATASETS.HOI.ZERO_SHOT_SPLIT, cfg.DATASETS.HOI.ZERO_SHOT_UNSEEN = "custom", [3]  # ride bike
+    seen = zero_shot_mapper_overrides(cfg)["valid_verb_object"]
+    full = np.asarray(MetadataCatalog.get(tiny_synth_test).valid_verb_object)
+    assert full[3, 2] and not seen[3, 2] and (seen == full).sum() == full.size - 1
+    mapper = HOIDatasetMapper(cfg, is_train=True, **zero_shot_mapper_overrides(cfg))
+    assert np.array_equal(mapper.valid_verb_object, seen)
+    # a person pushing a bike: with the full list "ride" is a hard negative (-1 peak) at the pair, with the seen one not
+    boxes, classes, hois = np.array([[2, 2, 8, 20], [10, 8, 20, 20]], np.float32), [0, 2], [(0, 1, 4)]
+    assert build_ggnet_targets(boxes, classes, hois, 4, 7, (24, 24), full)["hna_map"][3].min() == -1
+    assert build_ggnet_targets(boxes, classes, hois, 4, 7, (24, 24), seen)["hna_map"][3].min() == 0

@@ -13,6 +13,8 @@ from ggnet_d2.data.datasets import register_custom_hoi_datasets
 from ggnet_d2.modeling.language import apply_text_verb_list
 
 from .batch_scaling import fit_batch_to_world_size
+from .config_check import check_ggnet_config
+from .dataset_facts import add_dataset_facts
 from .log_file import plain_text_logs
 
 __all__ = ["setup_cfg"]
@@ -33,7 +35,9 @@ def setup_cfg(config_file, opts=(), args=None):
 
     Datasets: those of ``DATASETS.HOI.CUSTOM`` are registered with one class/verb table (their files' ids are read and
     checked now; ``MODEL.GGNET.PERSON_CLASS_ID`` becomes the person class found by name) and every HOI dataset gets
-    the bad-record policy of ``DATASETS.HOI`` (this runs in every training process).
+    the bad-record policy of ``DATASETS.HOI`` (this runs in every training process). Dataset facts the model needs (the
+    verb-object correspondence known without a file read, an external detector's class mapping) are written into the
+    config (``dataset_facts.add_dataset_facts``): the model reads only its config.
 
     With ``args`` (from ``default_argument_parser``) detectron2's ``default_setup`` also runs (logging, output dir,
     seeds, ``torch.backends.cudnn.benchmark = CUDNN_BENCHMARK``), and the ``ggnet_d2`` logger writes to the console
@@ -42,7 +46,11 @@ def setup_cfg(config_file, opts=(), args=None):
     Raises:
         FileNotFoundError: when ``config_file`` does not exist.
         RuntimeError: when ``opts`` set MODEL.DEVICE to CUDA and no GPU is available.
-        ValueError: a bad ``DATASETS.HOI`` entry (policy, tolerance, custom dataset, class table).
+        ConfigError: (a ValueError) every bad value of the merged config (``check_ggnet_config``), before any
+            dataset is read; earlier value names are replaced by the current ones with a deprecation warning.
+        ValueError: a bad ``DATASETS.HOI.CUSTOM`` entry; PERSON_CLASS_ID or VALID_VERB_OBJECT disagreeing with the
+            dataset metadata; a bad EXTERNAL_DETECTIONS entry.
+        KeyError: an unknown EXTERNAL_DETECTIONS.SOURCE.
         BadRecordError: a custom dataset file with an id outside the class/verb table.
     """
     cfg = get_cfg()
@@ -51,6 +59,7 @@ def setup_cfg(config_file, opts=(), args=None):
     if config_file:
         cfg.merge_from_file(config_file)
     cfg.merge_from_list(list(opts))
+    check_ggnet_config(cfg)  # every bad value in one error, before any data is read
     if not cfg.MODEL.DEVICE:
         cfg.MODEL.DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
         logger.info("MODEL.DEVICE %s (the config names no device: CUDA when available)", cfg.MODEL.DEVICE)
@@ -65,8 +74,9 @@ def setup_cfg(config_file, opts=(), args=None):
     cfg = fit_batch_to_world_size(cfg, comm.get_world_size())
     apply_text_verb_list(cfg)  # VERB_CLASSIFIER "text": NUM_VERBS is the embeddings file's
     register_custom_hoi_datasets(cfg)  # may set MODEL.GGNET.PERSON_CLASS_ID from the class names
-    cfg.freeze()
     configure_hoi_datasets(cfg)
+    add_dataset_facts(cfg)
+    cfg.freeze()
     if args is not None:
         plain_text_logs(logging.getLogger("detectron2"))  # before default_setup, which logs the highlighted config
         default_setup(cfg, args)

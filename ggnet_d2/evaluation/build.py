@@ -3,6 +3,7 @@ import difflib
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
+from ..formats.zero_shot_splits import unseen_hoi_ids
 from .hico_det_evaluation import HICODetEvaluator
 from .hoi_evaluation import HOIEvaluator
 from .vcoco_evaluation import VCOCOEvaluator
@@ -16,7 +17,8 @@ def build_hoi_evaluator(cfg, dataset_name, output_folder=None, allow_missing_ima
     """Build the evaluator named by ``MetadataCatalog.get(dataset_name).evaluator_type``.
 
     Args:
-        cfg (CfgNode): ``TEST.HOI.ALLOW_MISSING_IMAGES`` / ``DROP_UNKNOWN_IMAGES`` are read when present.
+        cfg (CfgNode | None): a GGNet config (``TEST.HOI.ALLOW_MISSING_IMAGES`` / ``DROP_UNKNOWN_IMAGES``,
+            ``DATASETS.HOI.ZERO_SHOT_SPLIT``); None: defaults.
         dataset_name (str): a registered HOI dataset; without an ``evaluator_type`` (registered with
             ``DatasetCatalog.register`` alone) it gets the generic triplet mAP ("hoi").
         output_folder (str, optional): where predictions and per-class APs are written.
@@ -44,16 +46,13 @@ def build_hoi_evaluator(cfg, dataset_name, output_folder=None, allow_missing_ima
     if evaluator_type not in EVALUATOR_TYPES:
         raise ValueError(f"dataset {dataset_name}: evaluator_type {evaluator_type!r} is not one of "
                          f"{sorted(EVALUATOR_TYPES)}")
-    hoi = cfg.TEST.get("HOI", None) if cfg is not None else None
     if allow_missing_images is None:
-        allow_missing_images = bool(hoi.get("ALLOW_MISSING_IMAGES", False)) if hoi is not None else False
+        allow_missing_images = cfg is not None and bool(cfg.TEST.HOI.ALLOW_MISSING_IMAGES)
     if drop_unknown_images is None:
-        drop_unknown_images = bool(hoi.get("DROP_UNKNOWN_IMAGES", False)) if hoi is not None else False
+        drop_unknown_images = cfg is not None and bool(cfg.TEST.HOI.DROP_UNKNOWN_IMAGES)
     kwargs = {}
-    split = cfg.DATASETS.HOI.get("ZERO_SHOT_SPLIT", "") if cfg is not None and "HOI" in cfg.DATASETS else ""
+    split = cfg.DATASETS.HOI.ZERO_SHOT_SPLIT if cfg is not None else ""
     if split and evaluator_type != "vcoco":  # Full / Seen / Unseen of the zero-shot split (issue 23)
-        from ggnet_d2.data.zero_shot import unseen_hoi_ids
-
         hoi_classes = MetadataCatalog.get(dataset_name).hoi_classes
         kwargs["unseen_hoi_ids"] = unseen_hoi_ids(split, cfg.DATASETS.HOI.ZERO_SHOT_UNSEEN, len(hoi_classes))
     return EVALUATOR_TYPES[evaluator_type](dataset_name, output_folder, allow_missing_images=allow_missing_images,

@@ -7,8 +7,8 @@ concatenation), 11-point AP over MATLAB's ``0:0.1:1`` (whose fourth value is 0.3
 hoi_matching.py) summed as ``ap = ap + p/11``, mean of the final recall; Full / Rare (the official 138) / Non-rare
 (462) in Default and Known-Object mode.
 
-Coordinates (ggnet_d2/formats/hico_det.py has the conventions of each annotation form): predictions and dataset dicts are
-zero-based pixel indices (PPDM's frame); anno_bbox.mat is one-based and eval_one.m adds 1 to every detection box
+Coordinates (ggnet_d2/formats/hico_det.py has the conventions of each annotation form): predictions and dataset dicts
+are zero-based pixel indices (PPDM's frame); anno_bbox.mat is one-based and eval_one.m adds 1 to every detection box
 ("convert zero-based to one-based"). Here 1 is added to the detections and to the zero-based ground truth, so every
 IoU is computed on the numbers eval_one.m sees. Ground-truth HOIs marked ``invis`` are dropped.
 

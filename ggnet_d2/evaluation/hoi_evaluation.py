@@ -1,8 +1,8 @@
 """HOIEvaluator: triplet-class mAP of any registered HOI dataset, as a detectron2 DatasetEvaluator.
 
-The matching and AP are HICO-DET's (see ggnet_d2/metrics/hoi_matching.py); the classes are the dataset's (verb, object) triplets
-(metadata ``hoi_classes``). A predicted triplet whose (verb, object) is not one of those classes is not scored (it
-cannot be a detection of any class), and its count is logged. The subject's predicted category plays no part, as in the
+The matching and AP are HICO-DET's (see ggnet_d2/metrics/hoi_matching.py); the classes are the dataset's (verb,
+object) triplets (metadata ``hoi_classes``). A predicted triplet whose (verb, object) is not one of those classes is
+not scored (it cannot be a detection of any class), and its count is logged. The subject's predicted category plays no part, as in the
 official HICO-DET code, whose detections are (HOI class, human box, object box, score).
 """
 import logging
@@ -11,13 +11,12 @@ from collections import OrderedDict
 import numpy as np
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.evaluation import DatasetEvaluator
-from tabulate import tabulate
 
 from ..formats.ground_truth import HOIGroundTruth
 from ..formats.ids import invert_id_map
-from ..metrics.hoi_scoring import KNOWN_OBJECT_SOURCES, HOIScorer
+from ..metrics.hoi_scoring import KNOWN_OBJECT_SOURCES, HOIScorer, percent_table
+from ..metrics.zero_shot_subsets import seen_unseen_subsets
 from .prediction_format import gather_and_save_entries, ground_truth_from_dataset_dicts, outputs_to_prediction_entry
-from .zero_shot_subsets import seen_unseen_subsets
 
 __all__ = ["HOIEvaluator"]
 
@@ -58,7 +57,7 @@ class HOIEvaluator(DatasetEvaluator):
             drop_unknown_images (bool): leave out (with a warning) entries of images that are not in the split
                 (default: refuse, naming the first; ``TEST.HOI.DROP_UNKNOWN_IMAGES``).
             unseen_hoi_ids (sequence[int], optional): the unseen classes of a zero-shot split: Seen / Unseen
-                subsets are added to the metrics (zero_shot_subsets.py).
+                subsets are added to the metrics (metrics/zero_shot_subsets.py).
 
         Raises:
             ValueError: when neither a dataset name nor ground truth + metadata is given, or metadata lacks a key.
@@ -163,8 +162,7 @@ class HOIEvaluator(DatasetEvaluator):
         return {self.task: metrics}
 
     def _report(self, metrics, details):
-        rows = [[k, f"{v:.2f}"] for k, v in metrics.items()]
         logger.info("HOI evaluation on %s (Known-Object images: %s):\n%s", self._dataset_name,
-                    self.known_object_source, tabulate(rows, headers=["metric", "%"], tablefmt="pipe"))
+                    self.known_object_source, percent_table(metrics))
         if self._output_dir:
             self._scorer.write_per_class(self._output_dir, metrics, details)

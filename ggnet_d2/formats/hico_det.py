@@ -21,13 +21,15 @@ dicts and of the model's predictions; the HICO-DET evaluator adds 1 to ground tr
 are computed on exactly the numbers eval_one.m uses (integer .mat boxes, detections + 1 in double precision).
 Ground-truth HOIs marked ``invis`` in the .mat (no boxes) are left out, as eval_one.m does.
 """
+import itertools
 import os
 
 import numpy as np
 
 from .ground_truth import HOIGroundTruth
-from .ids import hoi_class_lookup, parse_dataset_id
+from .ids import hoi_class_lookup, id_lookup
 from .json_file import FormatError, load_json
+from .records import RecordProblem, parse_box, parse_ppdm_record
 from .vocabulary import (HICO_HOI_LIST, HICO_OBJECTS_COCO_ORDER, HICO_RARE_HOI_IDS, HICO_VERBS, hico_hoi_classes,
                          hico_ppdm_id_maps)
 
@@ -36,6 +38,8 @@ __all__ = [
     "hicodet_header",
     "read_ppdm_ground_truth",
     "read_hicodet_ground_truth",
+    "parse_hicodet_annotation",
+    "HicodetIds",
     "read_hico_bbox_mat",
     "iter_hico_bbox_mat",
     "load_mat",
@@ -45,6 +49,7 @@ __all__ = [
     "read_hico_image_labels",
 ]
 
+HICODET_LISTS = ("boxes_h", "boxes_o", "hoi", "object", "verb")
 HICODET_KEYS = ("annotation", "filenames", "size", "empty", "objects", "verbs", "correspondence", "rare", "non_rare")
 
 
@@ -66,14 +71,6 @@ def hico_scoring_metadata():
         "rare_hoi_ids": rare,
         "non_rare_hoi_ids": sorted(set(range(600)) - set(rare)),
     }
-
-
-def _id_or_none(value):
-    """A file id as int (see :func:`parse_dataset_id`), None when it is none."""
-    try:
-        return parse_dataset_id(value)
-    except ValueError:
-        return None
 
 
 def _lookup(table, verb, obj):
@@ -109,42 +106,21 @@ def read_ppdm_ground_truth(json_file, thing_from_file, verb_from_file, hoi_class
         where = f"{json_file}: image #{i} ({name})"
         if not isinstance(name, str):
             raise FormatError(f"{where}: record has no 'file_name' string")
+        try:
+            annotations, pairs = parse_ppdm_record(r, thing_from_file, verb_from_file, ignored)
+        except RecordProblem as p:
+            raise FormatError(f"{where}{p.where}: {p.message}") from None
         names.append(os.path.basename(name))
-        boxes, cats = [], []
-        for j, a in enumerate(r.get("annotations", [])):
-            box = a.get("bbox") if isinstance(a, dict) else None
-            try:
-                box = [float(v) for v in box]
-            except (TypeError, ValueError):
-                box = None
-            if box is None or len(box) != 4 or not np.all(np.isfinite(box)):
-                raise FormatError(f"{where} annotation #{j}: bbox {a.get('bbox') if isinstance(a, dict) else a!r} "
-                                 "is not 4 finite numbers")
-            cat = thing_from_file.get(_id_or_none(a.get("category_id")))
-            if cat is None:
-                raise FormatError(f"{where} annotation #{j}: unknown object category_id {a.get('category_id')!r}")
-            boxes.append(box)
-            cats.append(cat)
-        for k, h in enumerate(r.get("hoi_annotation", [])):
-            s, o, v = (_id_or_none(h.get(key)) if isinstance(h, dict) else None
-                       for key in ("subject_id", "object_id", "category_id"))
-            if v in ignored:
-                continue
-            if s is None or o is None or not (0 <= s < len(boxes) and 0 <= o < len(boxes)):
-                raise FormatError(f"{where} hoi #{k}: subject_id / object_id outside the image's {len(boxes)} "
-                                 "annotations")
-            if v not in verb_from_file:
-                raise FormatError(f"{where} hoi #{k}: unknown verb category_id {h.get('category_id')!r}")
-            c = _lookup(lookup, verb_from_file[v], cats[o])
+        for k, (s, o, v) in enumerate(pairs):
+            c = _lookup(lookup, v, annotations[o][1])
             if c < 0:
-                raise FormatError(f"{where} hoi #{k}: verb {v} with object category {cats[o]} is no HOI class of "
-                                 "the dataset")
+                raise FormatError(f"{where} hoi #{k}: verb {v} with object category {annotations[o][1]} is no HOI "
+                                  "class of the dataset")
             img.append(i)
             hoi.append(c)
-            sub.append(boxes[s])
-            obj.append(boxes[o])
+            sub.append(annotations[s][0])
+            obj.append(annotations[o][0])
     return HOIGroundTruth(names, img, hoi, sub, obj)
-
 
 
 def hicodet_header(d, json_file):
@@ -160,14 +136,17 @@ def hicodet_header(d, json_file):
         (identity), hoi_classes [(verb, object)] in the file's HOI order, rare_hoi_ids, non_rare_hoi_ids.
 
     Raises:
-        FormatError: naming the file for a missing key, object names that are not HICO-DET's 80, or a malformed
-            correspondence.
+        FormatError: naming the file for a missing key, 'filenames' / 'annotation' that are not lists of one length,
+            object names that are not HICO-DET's 80, or a malformed correspondence.
     """
     if not isinstance(d, dict):
         raise FormatError(f"{json_file}: not a hicodet-format instances file (a JSON object)")
     for key in HICODET_KEYS:
         if key not in d:
             raise FormatError(f"{json_file}: missing key {key!r}; not a hicodet-format instances file")
+    if not (isinstance(d["filenames"], list) and isinstance(d["annotation"], list)
+            and len(d["filenames"]) == len(d["annotation"])):
+        raise FormatError(f"{json_file}: 'filenames' and 'annotation' are not two lists of one length")
     coco_index = {name: i for i, name in enumerate(HICO_OBJECTS_COCO_ORDER)}
     if not isinstance(d["objects"], list) or sorted(map(str, d["objects"])) != sorted(HICO_OBJECTS_COCO_ORDER):
         raise FormatError(f"{json_file}: 'objects' are not HICO-DET's 80 object names")
@@ -191,6 +170,93 @@ def hicodet_header(d, json_file):
     }
 
 
+class HicodetIds:
+    """A hicodet file's id tables (from :func:`hicodet_header`'s metadata), built once per file.
+
+    Attributes:
+        obj_map (dict[int, int]): the file's object index -> contiguous (COCO order); ``obj_table`` the same as an
+            int64 lookup array (-1: unknown).
+        hoi_classes (list[tuple[int, int]]): (verb, contiguous object) per HOI class; ``hoi_table`` as (K, 2) int64.
+    """
+
+    def __init__(self, meta):
+        self.obj_map = meta["thing_dataset_id_to_contiguous_id"]
+        self.hoi_classes = meta["hoi_classes"]
+        self.obj_table = id_lookup(self.obj_map)
+        self.hoi_table = np.array([c if c is not None else (-1, -1) for c in self.hoi_classes],
+                                  dtype=np.int64).reshape(-1, 2)
+
+
+def _int_column(values):
+    return np.array(values, dtype=np.int64) if all(type(v) is int for v in values) else None
+
+
+def _fast_annotation(ann, ids, n):
+    """The arrays of :func:`parse_hicodet_annotation` when every value is well-formed, else None (vectorised)."""
+    hoi, obj, verb = (_int_column(ann[k]) for k in ("hoi", "object", "verb"))
+    if hoi is None or obj is None or verb is None:
+        return None
+    inside = (hoi >= 0) & (hoi < len(ids.hoi_table)) & (obj >= 0) & (obj < len(ids.obj_table))
+    if not inside.all():
+        return None
+    mapped = ids.obj_table[obj]
+    if not ((ids.hoi_table[hoi, 0] == verb) & (ids.hoi_table[hoi, 1] == mapped) & (mapped >= 0)).all():
+        return None
+    boxes = ann["boxes_h"] + ann["boxes_o"]
+    if not all(type(b) is list and len(b) == 4 for b in boxes):
+        return None
+    coords = [v for b in boxes for v in b]
+    if not all(type(v) is float or type(v) is int for v in coords):
+        return None
+    xyxy = np.array(coords, dtype=np.float64).reshape(2 * n, 4)
+    if not np.isfinite(xyxy).all():
+        return None
+    xyxy -= 1.0  # anno_bbox.mat's one-based pixel indices -> the zero-based frame of PPDM's files and dataset dicts
+    return hoi, verb, mapped, xyxy[:n], xyxy[n:]
+
+
+def _list_length(ann):
+    """The number of HOIs of an image entry; RecordProblem unless it is the five lists of one length."""
+    if not isinstance(ann, dict) or not all(isinstance(ann.get(k), list) for k in HICODET_LISTS):
+        raise RecordProblem("malformed_record", f"annotation is not an object with the lists {HICODET_LISTS}")
+    n = len(ann["hoi"])
+    if any(len(ann[k]) != n for k in HICODET_LISTS):
+        raise RecordProblem("malformed_record", f"the lists {HICODET_LISTS} differ in length")
+    return n
+
+
+def parse_hicodet_annotation(ann, ids):
+    """The HOI instances of one image of a hicodet-layout file, checked against the file's correspondence.
+
+    Args:
+        ann (dict): the image's ``annotation`` entry (lists ``boxes_h``, ``boxes_o``, ``hoi``, ``object``, ``verb``).
+        ids (HicodetIds): the file's id tables.
+
+    Returns:
+        tuple: HOI classes (n,), verbs (n,), contiguous objects (n,) int64, human and object boxes (n, 4) float64
+        XYXY in the zero-based frame (the file's one-based anno_bbox.mat values - 1), file order.
+
+    Raises:
+        RecordProblem: for an entry that is not those five lists of one length ("malformed_record"), an HOI whose
+            id disagrees with its verb / object ("unknown_verb"), or a box that is not 4 finite numbers (located at
+            " hoi #k").
+    """
+    n = _list_length(ann)
+    fast = _fast_annotation(ann, ids, n)
+    if fast is not None:
+        return fast
+    for k, (bh, bo, hoi, obj, verb) in enumerate(zip(*(ann[key] for key in HICODET_LISTS))):
+        try:
+            numbers = [v for v in (hoi, obj, verb) if isinstance(v, int) and not isinstance(v, bool)]
+            if (len(numbers) != 3 or not (0 <= hoi < len(ids.hoi_classes))
+                    or ids.hoi_classes[hoi] != (verb, ids.obj_map.get(obj))):
+                raise RecordProblem("unknown_verb", f"HOI {hoi!r} does not match verb {verb!r} / object {obj!r}")
+            parse_box(bh), parse_box(bo)
+        except RecordProblem as p:
+            raise p.at(f" hoi #{k}") from None
+    raise AssertionError("parse_hicodet_annotation: the vectorised checks refused a valid entry")
+
+
 def read_hicodet_ground_truth(json_file):
     """Ground truth and metadata of a hicodet-layout ``instances_*.json`` (as ../shared/data/hico_det/).
 
@@ -200,33 +266,33 @@ def read_hicodet_ground_truth(json_file):
 
     Raises:
         FormatError: naming the file and image for a missing key, unknown object names, an HOI whose id disagrees
-            with its verb/object, or boxes of the wrong shape.
+            with its verb/object, or malformed boxes.
     """
     d = load_json(json_file)
     meta = hicodet_header(d, json_file)
-    obj_map, hoi_classes = meta["thing_dataset_id_to_contiguous_id"], meta["hoi_classes"]
-    names, img, hoi, sub, obj = [], [], [], [], []
-    for i, (name, ann) in enumerate(zip(d["filenames"], d["annotation"])):
-        where = f"{json_file}: image #{i} ({name})"
+    ids = HicodetIds(meta)
+    bad = next((i for i, name in enumerate(d["filenames"]) if not isinstance(name, str)), None)
+    if bad is not None:
+        raise FormatError(f"{json_file}: image #{bad}: file name {d['filenames'][bad]!r} is not a string")
+    names, counts = [os.path.basename(name) for name in d["filenames"]], []
+    for i, ann in enumerate(d["annotation"]):
         try:
-            n = len(ann["hoi"])
-            bh = np.asarray(ann["boxes_h"], dtype=np.float64).reshape(-1, 4)
-            bo = np.asarray(ann["boxes_o"], dtype=np.float64).reshape(-1, 4)
-            same = bh.shape[0] == n and bo.shape[0] == n and len(ann["verb"]) == len(ann["object"]) == n
-        except (TypeError, ValueError, KeyError):
-            raise FormatError(f"{where}: annotation is not an object of box and id lists") from None
-        if not same:
-            raise FormatError(f"{where}: boxes_h / boxes_o / hoi / verb / object differ in length")
-        for k, (h, o, v) in enumerate(zip(ann["hoi"], ann["object"], ann["verb"])):
-            if not (0 <= h < len(hoi_classes)) or hoi_classes[h] != (int(v), obj_map.get(int(o))):
-                raise FormatError(f"{where} hoi #{k}: HOI {h} does not match verb {v} / object {o}")
-        names.append(os.path.basename(name))
-        img += [i] * n
-        hoi += [int(h) for h in ann["hoi"]]
-        sub.append(bh - 1.0)
-        obj.append(bo - 1.0)
-    stack = (lambda parts: np.concatenate(parts) if parts else np.zeros((0, 4)))
-    return HOIGroundTruth(names, img, hoi, stack(sub), stack(obj)), meta
+            counts.append(_list_length(ann))
+        except RecordProblem as p:
+            raise FormatError(f"{json_file}: image #{i} ({names[i]}): {p.message}") from None
+    # all images at once (one vectorised check); only a file that fails it is walked image by image to name the bad one
+    merged = {k: list(itertools.chain.from_iterable(ann[k] for ann in d["annotation"])) for k in HICODET_LISTS}
+    arrays = _fast_annotation(merged, ids, sum(counts))
+    if arrays is None:
+        for i, ann in enumerate(d["annotation"]):
+            try:
+                parse_hicodet_annotation(ann, ids)
+            except RecordProblem as p:
+                raise FormatError(f"{json_file}: image #{i} ({names[i]}){p.where}: {p.message}") from None
+        raise AssertionError("read_hicodet_ground_truth: the vectorised checks refused a valid file")
+    hoi, _, _, human, thing = arrays
+    image = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    return HOIGroundTruth(names, image, hoi, human, thing), meta
 
 
 def mat_struct_items(x):

@@ -265,8 +265,8 @@ def _json_path(error):
     return [int(i) if i else key for i, key in re.findall(r"\[(\d+)\]|\.(\w+)", found.group(1))]
 
 
-def _key_problem(value, struct, what, exclude=()):
-    """'<what> has keys [...]; expected [...]' style text for a record whose keys break ``struct``."""
+def _key_problem(value, struct, exclude=()):
+    """The unknown / missing key texts of a record whose keys break ``struct``, its required and optional keys."""
     spec = _keys(struct, exclude)
     required, allowed = set(spec["required"]), set(spec["required"]) | set(spec["optional"])
     keys = set(value)
@@ -296,7 +296,7 @@ def explain_validation_error(error, value, source, extra_entry_keys=()):
     name = entry.get("file_name", "?")
     if len(path) == 1:
         exclude = () if "agent_prediction" in extra_entry_keys else ("agent_prediction",)
-        parts, required, optional = _key_problem(entry, _Entry, "entry", exclude)
+        parts, required, optional = _key_problem(entry, _Entry, exclude)
         return (f"{source}: entry {i} (image {name}): {' and '.join(parts) or error}; an entry has {required} and "
                 f"optionally {optional}")
     key, rest = path[1], path[2:]
@@ -315,7 +315,7 @@ def _record_problem(where, record, struct, rest, error):
     if not isinstance(record, dict):
         return f"{where} is a {type(record).__name__}, not a dict"
     if not rest:
-        parts, required, optional = _key_problem(record, struct, "record")
+        _, required, optional = _key_problem(record, struct)
         return (f"{where} has keys {sorted(record)}; expected {required}"
                 + (f" and optionally {optional}" if optional else ""))
     key, field_value = rest[0], record.get(rest[0])

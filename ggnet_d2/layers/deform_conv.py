@@ -13,7 +13,7 @@ from torch import nn
 from torchvision.ops import deform_conv2d
 
 from .deform_conv_gemm import gather_gemm_deform_conv2d
-from .finite_guard import check_deform_conv_inputs, clamp_offsets
+from .finite_guard import NO_NONFINITE, check_deform_conv_inputs, clamp_offsets
 
 __all__ = ["ModulatedDeformConv", "ModulatedDeformConvPack", "split_offset_mask", "DEFORM_CONV_BACKENDS",
            "resolve_deform_conv_backend"]
@@ -83,7 +83,15 @@ class ModulatedDeformConv(nn.Module):
         # DCNv2's initialisation: uniform(+-1/sqrt(fan_in)), zero bias.
         stdv = 1.0 / math.sqrt(in_channels * kh * kw)
         nn.init.uniform_(self.weight, -stdv, stdv)
-        self.register_forward_pre_hook(check_deform_conv_inputs)  # non-finite offsets crash deform_conv2d's kernels
+        # Non-finite offsets crash deform_conv2d's kernels: checked before the op ("sync") or flagged on the device
+        # and raised later by engine.hooks.FiniteCheckHook ("deferred"); "auto": sync on the CPU (finite_guard.py).
+        self.finite_check = "auto"
+        self.register_buffer("nonfinite_iter", torch.full((), NO_NONFINITE, dtype=torch.long), persistent=False)
+        self.register_forward_pre_hook(check_deform_conv_inputs)
+
+    def resolved_backend(self, x):
+        """The backend name this module uses for input ``x`` now (``auto`` resolved by device and autograd)."""
+        return resolve_deform_conv_backend(self.backend, x.device.type, torch.is_grad_enabled())
 
     @property
     def kernel_size(self):
@@ -95,8 +103,7 @@ class ModulatedDeformConv(nn.Module):
         Returns:
             Tensor (B, C_out, H', W').
         """
-        fn = DEFORM_CONV_BACKENDS[resolve_deform_conv_backend(self.backend, x.device.type,
-                                                               torch.is_grad_enabled())]
+        fn = DEFORM_CONV_BACKENDS[self.resolved_backend(x)]
         offset = clamp_offsets(offset, x.shape[-2], x.shape[-1], self.padding, self.dilation, self.kernel_size)
         return fn(x, offset, self.weight, self.bias, stride=self.stride, padding=self.padding,
                   dilation=self.dilation, mask=mask)

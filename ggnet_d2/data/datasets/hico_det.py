@@ -2,8 +2,9 @@
 
 ``instances_{train,test}2015.json`` (F. Zhang's public ``hicodet`` utilities) holds, per image, one human box and one
 object box per HOI instance (original pixels, XYXY, anno_bbox.mat's one-based values), the HOI class (0..599), object
-class (0..79, alphabetical) and verb class (0..116), plus the official correspondence and rare/non-rare lists. The
-loader shifts boxes by -1 into the zero-based frame of PPDM's files.
+class (0..79, alphabetical) and verb class (0..116), plus the official correspondence and rare/non-rare lists; the
+file and its image entries are read by ggnet_d2/formats/hico_det.py (boxes shifted by -1 into the zero-based frame of
+PPDM's files), which the evaluators use too. The loader checks the boxes against the image size and builds the dicts.
 """
 import os
 import re
@@ -11,11 +12,11 @@ import re
 import numpy as np
 from detectron2.structures import BoxMode
 
-from ...formats.hico_det import hicodet_header
+from ...formats.hico_det import HicodetIds, hicodet_header, parse_hicodet_annotation
+from ...formats.records import RecordProblem, fit_box, parse_size
 from ...formats.vocabulary import HICO_OBJECTS_COCO_ORDER, HICO_VERBS, hico_hoi_classes, hico_ppdm_id_maps
 from .bad_records import BadRecordError, BadRecordPolicy, SkipLog
 from .hoi_json import log_verb_histogram, read_json_file
-from .record_checks import RecordProblem, fit_box, parse_box, parse_size
 
 __all__ = [
     "load_hico_det_instances", "hico_official_hoi_classes", "hico_official_correspondence", "hico_ppdm_static_metadata",
@@ -76,8 +77,9 @@ def load_hico_det_instances(json_file, image_root=None, policy=None):
 
     Raises:
         BadRecordError: the file is not JSON, lacks a hicodet key, or its object names are not HICO-DET's 80;
-            under the "error" policy, for an HOI whose object/verb disagrees with the file's correspondence, a degenerate box, a box outside the image by more than ``policy.box_clip_tolerance``,
-            a null, non-numeric or non-finite value or a malformed entry (file, image index and name, HOI index).
+            under the "error" policy, for an HOI whose object/verb disagrees with the file's correspondence, a
+            degenerate box, a box outside the image by more than ``policy.box_clip_tolerance``, a null, non-numeric
+            or non-finite value or a malformed entry (file, image index and name, HOI index).
     """
     policy = policy or BadRecordPolicy()
     d = read_json_file(json_file)
@@ -85,16 +87,16 @@ def load_hico_det_instances(json_file, image_root=None, policy=None):
         header = hicodet_header(d, json_file)
     except ValueError as e:
         raise BadRecordError(str(e)) from None
-    obj_map, hoi_classes = header["thing_dataset_id_to_contiguous_id"], header["hoi_classes"]
+    ids = HicodetIds(header)
     person = HICO_OBJECTS_COCO_ORDER.index("person")
-    valid = np.zeros((len(d["verbs"]), len(obj_map)), dtype=bool)
-    for verb, obj in hoi_classes:
+    valid = np.zeros((len(d["verbs"]), len(ids.obj_map)), dtype=bool)
+    for verb, obj in ids.hoi_classes:
         valid[verb, obj] = True
 
     skips = SkipLog(json_file, policy.policy)
     records = []
     for i, (name, ann, size) in enumerate(zip(d["filenames"], d["annotation"], d["size"])):
-        rec = _hico_record(i, name, ann, size, obj_map, person, hoi_classes, json_file, skips, policy)
+        rec = _hico_record(i, name, ann, size, ids, person, json_file, skips, policy)
         if rec is not None:
             rec["file_name"] = os.path.join(image_root, name) if image_root else name
             records.append(rec)
@@ -106,33 +108,26 @@ def load_hico_det_instances(json_file, image_root=None, policy=None):
     return records, meta
 
 
-def _hico_record(i, name, ann, size, obj_map, person, hoi_classes, json_file, skips, policy):
+def _hico_record(i, name, ann, size, ids, person, json_file, skips, policy):
     where = f"{json_file}: image #{i} ({name})"
     try:
-        return _parse_hico_record(i, name, ann, size, obj_map, person, hoi_classes, skips, policy)
+        return _parse_hico_record(i, name, ann, size, ids, person, skips, policy)
     except RecordProblem as p:
         skips.bad(p.reason, f"{where}{p.where}: {p.message}")
         return None
 
 
-def _parse_hico_record(i, name, ann, size, obj_map, person, hoi_classes, skips, policy):
+def _parse_hico_record(i, name, ann, size, ids, person, skips, policy):
     if not isinstance(name, str):
         raise RecordProblem("malformed_record", f"file name {name!r} is not a string")
     if not (isinstance(size, (list, tuple)) and len(size) == 2):
         raise RecordProblem("malformed_record", f"size {size!r} is not [width, height]")
     height, width = parse_size(size[1], size[0])
-    keys = ("boxes_h", "boxes_o", "hoi", "object", "verb")
-    if not isinstance(ann, dict) or not all(isinstance(ann.get(k), list) for k in keys):
-        raise RecordProblem("malformed_record", f"annotation is not an object with the lists {keys}")
-    if len({len(ann[k]) for k in keys}) != 1:
-        raise RecordProblem("malformed_record", f"the lists {keys} differ in length")
     boxes, index, num_clipped = [], {}, 0
 
     def box_id(box, cat):
         nonlocal num_clipped
-        # The file keeps anno_bbox.mat's one-based pixel indices; dataset dicts are zero-based like PPDM's files
-        # (the .mat values - 1), the frame the model learns and the evaluators expect (ground_truth_files.py).
-        box, clipped = fit_box([v - 1.0 for v in parse_box(box)], width, height, policy.box_clip_tolerance)
+        box, clipped = fit_box(box, width, height, policy.box_clip_tolerance)
         num_clipped += clipped
         key = (*box, cat)
         if key not in index:
@@ -141,12 +136,9 @@ def _parse_hico_record(i, name, ann, size, obj_map, person, hoi_classes, skips, 
         return index[key]
 
     hois = []
-    for k, (bh, bo, hoi, obj, verb) in enumerate(zip(*(ann[key] for key in keys))):
+    for k, (hoi, verb, obj, human, thing) in enumerate(zip(*parse_hicodet_annotation(ann, ids))):
         try:
-            ids = [v for v in (hoi, obj, verb) if isinstance(v, int) and not isinstance(v, bool)]
-            if len(ids) != 3 or not (0 <= hoi < len(hoi_classes)) or hoi_classes[hoi] != (verb, obj_map.get(obj)):
-                raise RecordProblem("unknown_verb", f"HOI {hoi!r} does not match verb {verb!r} / object {obj!r}")
-            s, o = box_id(bh, person), box_id(bo, obj_map[obj])
+            s, o = box_id(human.tolist(), person), box_id(thing.tolist(), int(obj))
         except RecordProblem as p:
             raise p.at(f" hoi #{k}") from None
         hois.append({"subject_id": s, "object_id": o, "verb_id": int(verb), "hoi_id": int(hoi)})

@@ -71,6 +71,11 @@ class GlanceGazeHead(nn.Module):
             nn.init.zeros_(m.weight)
             nn.init.zeros_(m.bias)
 
+    def glance_parameters(self):
+        """Parameters of the glance step (``glance_conv``, ``glance_cls``): the authors' "hm_rel" modules, whose LR
+        their --recover_loss_weight multiplies (src/main.py)."""
+        return [*self.glance_conv.parameters(), *self.glance_cls.parameters()]
+
     def forward(self, x):
         f0 = torch.relu(self.glance_conv(x))
         logits = [self.glance_cls(f0)]

@@ -1,6 +1,7 @@
 """All of GGNet's heads applied to one backbone feature map (one Hourglass stack, or the single DLA/ResNet map)."""
 from torch import nn
 
+from ...config_choices import APM_INPUT_GLANCE, resolve_choice
 from .apm_head import APMHead
 from .glance_gaze_head import GlanceGazeHead
 from .object_head import ObjectHead
@@ -31,14 +32,13 @@ class HOIHeads(nn.Module):
         self.interaction = GlanceGazeHead(in_channels, num_verbs, head_conv, num_actpoints, num_gaze_steps,
                                           share_gaze_convs, bias_init, deform_conv_backend, verb_classifier,
                                           text_embeddings, logit_scale_init)
-        if apm_input not in ("glance", "backbone"):
-            raise ValueError(f"MODEL.GGNET.APM_INPUT must be 'glance' or 'backbone', got {apm_input!r}")
-        self.apm_input = apm_input
-        self.apm = APMHead(head_conv if apm_input == "glance" else in_channels, num_verbs, head_conv, apm_per_verb)
+        self.apm_input = apm_input = resolve_choice("MODEL.GGNET.APM_INPUT", apm_input)
+        self.apm = APMHead(head_conv if apm_input == APM_INPUT_GLANCE else in_channels, num_verbs, head_conv,
+                           apm_per_verb)
 
     def forward(self, x):
         out = self.object(x)
         inter = self.interaction(x)
         out.update(inter)
-        out.update(self.apm(inter["glance_features"] if self.apm_input == "glance" else x))
+        out.update(self.apm(inter["glance_features"] if self.apm_input == APM_INPUT_GLANCE else x))
         return out

@@ -22,16 +22,20 @@ PROMPT_KINDS = ("hoi", "verb", "description")
 # English spelling: a final consonant doubled before -ing (stressed short vowel + single consonant)
 _DOUBLED = {"cut", "hit", "hop", "pet", "run", "set", "sit", "stab", "stir", "stop", "tag", "drag", "flip", "zip",
             "dig", "grab", "hug", "jog", "nap", "pat", "rub", "shop", "skip", "slip", "spin", "swim", "tap", "trim",
-            "wag", "chop", "drop", "get", "put", "bat", "pop", "ship", "slap", "snap", "step", "strip", "swap", "wrap"}
+            "wag", "chop", "drop", "get", "put", "bat", "pop", "ship", "slap", "snap", "step", "strip", "swap", "wrap",
+            "sip", "control", "patrol", "begin", "plan", "rob", "shut", "sit", "spit", "trip", "win"}
 # verbs whose final e stays before -ing
 _KEEP_E = {"see", "flee", "agree", "free", "dye", "hoe", "toe", "tiptoe", "referee"}
+# V-COCO's role suffixes: the instrument follows "with", the object needs no word
+_ROLE_WORDS = {"instr": "with", "obj": "", "agent": ""}
 # labels that are no verb phrase
 _SPECIAL = {"no_interaction": "and"}
 
 
 def gerund(verb):
     """Present participle of a dataset verb label: "ride" -> "riding", "hop_on" -> "hopping on", "lie_on" ->
-    "lying on", "no_interaction" -> "and" (so "a photo of a person and a dog").
+    "lying on", "no_interaction" -> "and" (so "a photo of a person and a dog"), V-COCO's "cut_instr" -> "cutting
+    with", "hold_obj" -> "holding".
 
     Args:
         verb (str): verb label, words separated by underscores or spaces.
@@ -42,12 +46,12 @@ def gerund(verb):
     if verb in _SPECIAL:
         return _SPECIAL[verb]
     words = verb.replace("_", " ").split()
+    if len(words) > 1 and words[-1] in _ROLE_WORDS:  # V-COCO action-role names: "cut_instr", "hold_obj"
+        words = words[:-1] + ([_ROLE_WORDS[words[-1]]] if _ROLE_WORDS[words[-1]] else [])
     if not words:
         return verb
     w = words[0]
-    if w.endswith("ing") and len(w) > 4:
-        ing = w
-    elif w.endswith("ie"):
+    if w.endswith("ie"):
         ing = w[:-2] + "ying"
     elif w in _DOUBLED:
         ing = w + w[-1] + "ing"

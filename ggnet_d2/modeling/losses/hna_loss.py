@@ -46,8 +46,9 @@ def hna_focal_loss(logits, hna_map, alpha=2.0, beta=7.0, gamma=4.0, normalizer=N
     total = pos_term.sum() + neg_term.sum()
     if normalizer is not None:
         return -total / normalizer
-    num_pos = pos.sum()
-    return -total / num_pos if num_pos > 0 else -total
+    # max(N, 1) as a clamp, not `if N > 0`, which would read N back to the host (a CUDA synchronisation): N counts
+    # whole positives, so dividing by 1 when there are none leaves -total exactly as before
+    return -total / pos.sum().clamp(min=1)
 
 
 def focal_loss(logits, heatmap, alpha=2.0, gamma=4.0, normalizer=None):

@@ -6,13 +6,15 @@
    an image id (a string of digits) or a file name (matched by its base name), boxes XYXY in original pixels.
 
 ``category_id`` is in the file's id space: by default the dataset's own ids (its metadata's
-``thing_dataset_id_to_contiguous_id``), or the indices of ``EXTERNAL_DETECTIONS.CLASS_MAP``.
+``thing_dataset_id_to_contiguous_id``), or the indices of ``EXTERNAL_DETECTIONS.CLASS_MAP``. Read by the external
+``file`` source (ggnet_d2/modeling/external/sources.py); numpy and msgspec only.
 """
-import json
 import math
 import os
 
 import numpy as np
+
+from .json_file import FormatError, load_json
 
 __all__ = ["load_detection_file", "DetectionIndex"]
 
@@ -97,10 +99,9 @@ def load_detection_file(path):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"detection file {path!r} does not exist (MODEL.GGNET.EXTERNAL_DETECTIONS.FILE)")
     try:
-        with open(path) as f:
-            data = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"detection file {path}: not valid JSON ({e})") from None
+        data = load_json(path)
+    except FormatError as e:
+        raise ValueError(f"detection file {e}") from None
     by_id, by_name = {}, {}
     if isinstance(data, list):
         rows = {}

@@ -6,13 +6,14 @@ feature-map pixels (x, y); the meta-architecture scales them to original pixels.
 import torch
 import torch.nn.functional as F
 
-from ..layers import gather_at_index
+from ...config_choices import CHOICES, MATCH_EQ8, resolve_choice
+from ...layers import gather_at_index
 
 __all__ = ["heatmap_peaks", "topk_peaks", "decode_boxes", "decode_actpoints", "match_points", "match_points_authors",
            "head_candidates",
            "duplicate_triplets", "clip_boxes_authors", "decode_hoi"]
 
-MATCH_RULES = ("eq8", "authors")
+MATCH_RULES = CHOICES["MODEL.GGNET.TEST.MATCH_RULE"]  # the one table: config_choices.py
 
 
 def heatmap_peaks(heat, kernel=3):
@@ -72,7 +73,7 @@ def decode_actpoints(offsets, weights, ys, xs):
     k = ys.shape[1]
     if n == 0:
         return offsets.new_zeros(b, k, 0, 2), weights.new_zeros(b, k, 0)
-    ks = int(round(n ** 0.5))
+    ks = int(round(float(n) ** 0.5))  # float(): under torch.jit.trace a shape entry is a 0-dim tensor
     grid = torch.arange(ks, device=offsets.device, dtype=offsets.dtype) - (ks - 1) / 2
     gy, gx = torch.meshgrid(grid, grid, indexing="ij")
     off = _gather_points(offsets, ys, xs).view(b, k, n, 2)  # (dy, dx)
@@ -198,6 +199,36 @@ def _at_least_one(cands):
     return {k: torch.cat([v, v.new_zeros(v.shape[:1] + (1,) + v.shape[2:])], dim=1) for k, v in cands.items()}
 
 
+def _apm_at_points(pred, ys, xs, verb):
+    """APM offsets (B, K, 2) at the points (ys, xs) (B, K): the channel pair of each point's verb (B, K) for per-verb
+    APM (B, 2V, H, W), the only pair for the shared regressor (B, 2, H, W)."""
+    vals = _gather_points(pred, ys, xs)  # (B, K, 2V or 2)
+    if vals.shape[-1] == 2:
+        return vals
+    vals = vals.view(vals.shape[0], vals.shape[1], -1, 2)
+    return torch.gather(vals, 2, verb[..., None, None].expand(-1, -1, 1, 2)).squeeze(2)
+
+
+def _allowed_objects(objects, verb, valid_verb_object):
+    """(B, Ki, Ko) bool: object candidates eligible for each interaction point (not padding; with
+    ``valid_verb_object`` (V, C), of a class valid for the point's verb)."""
+    cls_o = objects["classes"]
+    allowed = objects["mask"].unsqueeze(1).expand(-1, verb.shape[1], -1)
+    if valid_verb_object is not None:
+        # classes outside the (V, C) table (never produced by the heads) are not valid for any verb
+        c = valid_verb_object.shape[1]
+        in_table = (cls_o >= 0) & (cls_o < c)
+        valid_cls = valid_verb_object.to(verb.device)[verb.unsqueeze(-1), cls_o.clamp(0, c - 1).unsqueeze(1)]
+        allowed = allowed & valid_cls & in_table.unsqueeze(1)
+    return allowed
+
+
+def _take(t, order):
+    """``t`` (B, K, ...) reordered along dim 1 by ``order`` (B, K)."""
+    idx = order.view(order.shape + (1,) * (t.dim() - 2)).expand(order.shape + t.shape[2:])
+    return torch.gather(t, 1, idx)
+
+
 def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject, apm_object, actpoint_offsets,
                actpoint_weights, *, person_class_id=0, topk_interactions=100, topk_humans=100, topk_objects=100,
                valid_verb_object=None, match_rule="eq8", dedup=False, humans=None, objects=None):
@@ -212,7 +243,8 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
         person_class_id (int): channel of human points.
         topk_interactions, topk_humans, topk_objects (int): K of Sec. 3.4.
         valid_verb_object (Tensor or None): (V, C) bool; objects of classes invalid for the verb are not matched.
-        match_rule (str): ``"eq8"`` (paper Eq. 8, ``match_points``) or ``"authors"`` (``match_points_authors``).
+        match_rule (str): ``"eq8"`` (paper Eq. 8, ``match_points``) or ``"score_over_offset_area"``
+            (``match_points_authors``); the earlier name ``"authors"`` is accepted with a deprecation warning.
         dedup (bool): mark repeated (subject, object, verb) triplets invalid, keeping the highest-scoring one (the
             authors' decode.py). The authors' output then lists triplets by (subject, object, verb) index
             (``np.unique``'s order); ours stay in decreasing score order, which the evaluators rank by anyway.
@@ -236,10 +268,8 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
     Raises:
         ValueError: an unknown ``match_rule``.
     """
-    if match_rule not in MATCH_RULES:
-        raise ValueError(f"match_rule must be one of {MATCH_RULES}, got {match_rule!r}")
-    match = match_points if match_rule == "eq8" else match_points_authors
-    b, _, h, w = interaction_heatmap.shape
+    match_rule = resolve_choice("MODEL.GGNET.TEST.MATCH_RULE", match_rule, "match_rule")
+    match = match_points if match_rule == MATCH_EQ8 else match_points_authors
     s_i, verb, ys_i, xs_i = topk_peaks(heatmap_peaks(interaction_heatmap), topk_interactions)
     if humans is None or objects is None:
         own_h, own_o = head_candidates(obj_heatmap, obj_wh, obj_offset, person_class_id=person_class_id,
@@ -250,45 +280,27 @@ def decode_hoi(obj_heatmap, obj_wh, obj_offset, interaction_heatmap, apm_subject
     s_h, s_o, cls_o = humans["scores"], objects["scores"], objects["classes"]
 
     point = torch.stack([xs_i, ys_i], dim=-1).to(obj_wh.dtype)
-
-    def _apm(pred):
-        vals = _gather_points(pred, ys_i, xs_i)  # (B, Ki, 2V or 2)
-        if vals.shape[-1] == 2:
-            return vals
-        vals = vals.view(b, vals.shape[1], -1, 2)
-        return torch.gather(vals, 2, verb[..., None, None].expand(-1, -1, 1, 2)).squeeze(2)
-
     # Eq. 8: subject/object expected at point - APM offset, matched to the candidates' centers.
     k_i = verb.shape[1]
     sub_allowed = humans["mask"].unsqueeze(1).expand(-1, k_i, -1)
-    sub_idx, sub_found = match(point - _apm(apm_subject), humans["centers"], s_h, sub_allowed)
-    allowed = objects["mask"].unsqueeze(1).expand(-1, k_i, -1)
-    if valid_verb_object is not None:
-        # classes outside the (V, C) table (never produced by the heads) are not valid for any verb
-        c = valid_verb_object.shape[1]
-        in_table = (cls_o >= 0) & (cls_o < c)
-        valid_cls = valid_verb_object.to(verb.device)[verb.unsqueeze(-1), cls_o.clamp(0, c - 1).unsqueeze(1)]
-        allowed = allowed & valid_cls & in_table.unsqueeze(1)  # (B, Ki, Ko)
-    obj_idx, found = match(point - _apm(apm_object), objects["centers"], s_o, allowed)
+    sub_idx, sub_found = match(point - _apm_at_points(apm_subject, ys_i, xs_i, verb), humans["centers"], s_h,
+                               sub_allowed)
+    allowed = _allowed_objects(objects, verb, valid_verb_object)
+    obj_idx, found = match(point - _apm_at_points(apm_object, ys_i, xs_i, verb), objects["centers"], s_o, allowed)
     found = found & sub_found
 
     scores = s_i * torch.gather(s_h, 1, sub_idx) * torch.gather(s_o, 1, obj_idx) * found.to(s_i.dtype)
     scores, order = scores.sort(dim=1, descending=True, stable=True)
     actpoints, act_w = decode_actpoints(actpoint_offsets, actpoint_weights, ys_i, xs_i)
-
-    def _take(t):
-        idx = order.view(order.shape + (1,) * (t.dim() - 2)).expand(order.shape + t.shape[2:])
-        return torch.gather(t, 1, idx)
-
-    valid = _take(found)
+    valid = _take(found, order)
     if dedup:
-        valid = valid & ~duplicate_triplets(_take(sub_idx), _take(obj_idx), _take(verb), s_o.shape[1],
-                                            interaction_heatmap.shape[1])
+        valid = valid & ~duplicate_triplets(_take(sub_idx, order), _take(obj_idx, order), _take(verb, order),
+                                            s_o.shape[1], interaction_heatmap.shape[1])
     return {
         "human_boxes": humans["boxes"], "human_scores": s_h, "human_mask": humans["mask"],
         "object_boxes": objects["boxes"], "object_scores": s_o, "object_classes": cls_o,
         "object_mask": objects["mask"],
-        "hoi_scores": scores, "verb_classes": _take(verb), "subject_index": _take(sub_idx),
-        "object_index": _take(obj_idx), "interaction_points": _take(point), "actpoints": _take(actpoints),
-        "actpoint_weights": _take(act_w), "valid": valid,
+        "hoi_scores": scores, "verb_classes": _take(verb, order), "subject_index": _take(sub_idx, order),
+        "object_index": _take(obj_idx, order), "interaction_points": _take(point, order),
+        "actpoints": _take(actpoints, order), "actpoint_weights": _take(act_w, order), "valid": valid,
     }
