@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SCRIPTS = sorted([*REPO.glob("tools/*.py"), REPO / "train_net.py", REPO / "demo" / "demo.py"])
+SCRIPTS = sorted([*REPO.glob("tools/**/*.py"), REPO / "train_net.py", REPO / "demo" / "demo.py"])
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[str(s.relative_to(REPO)) for s in SCRIPTS])
