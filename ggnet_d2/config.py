@@ -222,4 +222,15 @@ def add_ggnet_config(cfg):
     # Iterations between host reads of the deformable convolutions' deferred non-finite flags (CUDA; the CPU checks
     # before each op): engine/hooks.py FiniteCheckHook. 20 = detectron2's PeriodicWriter period (DefaultTrainer).
     _C.SOLVER.FINITE_CHECK_PERIOD = 20
+    # The fastest exact training configuration (README, "Training speed"): all off by default = the paper's float32.
+    # Autocast precision with SOLVER.AMP.ENABLED: "float16" = detectron2's AMPTrainer (autocast + GradScaler, CUDA);
+    # "bfloat16" = GGNet's forward autocasts itself (no loss scaling: bfloat16 has float32's exponent range; also on
+    # the CPU). Deformable convolutions and losses run in float32 either way (layers/precision.py).
+    _C.SOLVER.AMP.PRECISION = "float16"
+    # Channels-last (NHWC) parameters, so convolutions run in cuDNN's NHWC kernels (engine/speed.py).
+    _C.MODEL.CHANNELS_LAST = False
+    # torch.compile of the backbone and heads (nn.Module.compile, in place): off by default, it costs start-up time.
+    _C.MODEL.COMPILE = False
+    # torch.optim.Adam(fused=True): one kernel per parameter group instead of per-op foreach loops (CUDA, CPU).
+    _C.SOLVER.ADAM_FUSED = False
     return cfg

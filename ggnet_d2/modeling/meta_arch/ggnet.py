@@ -13,6 +13,7 @@ from detectron2.structures import Boxes, ImageList, Instances
 
 from ...data.targets import TRAINING_TARGET_KEYS
 from ...data.test_placement import TEST_PLACEMENTS, center_affine
+from ...layers import AMP_PRECISIONS, float32_region
 from ..external import build_external_source, candidates_from_detections
 from ..heads import HOIHeads
 from ..losses import apm_l1_loss, cross_process_normalizer, focal_loss, hna_focal_loss, masked_l1_loss
@@ -65,8 +66,12 @@ class GGNet(nn.Module):
                  match_valid_objects_only=True, score_thresh=0.0, valid_verb_object=None, output_stride=4,
                  test_square_size=0, match_rule="eq8", dedup_triplets=False, box_clip="clip",
                  test_placement="top_left", gaze_target="glance", apm_stack_reduction="mean",
-                 external_source=None, external_topk=100, external_score_thresh=0.0, valid_verb_object_source=None):
+                 external_source=None, external_topk=100, external_score_thresh=0.0, valid_verb_object_source=None,
+                 train_autocast_dtype=None):
         super().__init__()
+        # bfloat16 AMP (SOLVER.AMP.PRECISION): training forwards autocast here; detectron2 v0.6's AMPTrainer only
+        # knows float16 (it autocasts itself). None: no autocast of GGNet's own.
+        self.train_autocast_dtype = train_autocast_dtype
         # a plain object, not a sub-module: an external detector stays out of GGNet's state dict and optimizer
         self.external_source = external_source
         self.external_topk, self.external_score_thresh = external_topk, external_score_thresh
@@ -143,6 +148,8 @@ class GGNet(nn.Module):
             "gaze_target": lw.GAZE_TARGET, "apm_stack_reduction": lw.APM_STACK_REDUCTION,
             "external_source": build_external_source(cfg), "external_topk": g.EXTERNAL_DETECTIONS.TOPK,
             "external_score_thresh": g.EXTERNAL_DETECTIONS.SCORE_THRESH,
+            "train_autocast_dtype": AMP_PRECISIONS[cfg.SOLVER.AMP.PRECISION]
+            if cfg.SOLVER.AMP.ENABLED and cfg.SOLVER.AMP.PRECISION == "bfloat16" else None,
         }
 
     @property
@@ -200,6 +207,12 @@ class GGNet(nn.Module):
         return ImageList((tensor - self.pixel_mean) / self.pixel_std, images.image_sizes)
 
     def forward(self, batched_inputs):
+        if self.training and self.train_autocast_dtype is not None:
+            with torch.autocast(self.device.type, dtype=self.train_autocast_dtype):
+                return self._forward(batched_inputs)
+        return self._forward(batched_inputs)
+
+    def _forward(self, batched_inputs):
         images = self.preprocess_image(batched_inputs)
         features = self.backbone(images.tensor)
         names = self.backbone._out_features
@@ -234,9 +247,10 @@ class GGNet(nn.Module):
             counts["gaze"], floors["gaze"] = t[_GAZE_TARGET_KEY].eq(1).sum(), ("max", 1.0)
         return cross_process_normalizer(counts, floors)
 
+    @float32_region
     def losses(self, out, t, norms=None):
         """Weighted loss terms (Eq. 4-7) of one head output ``out`` against stacked targets ``t``, divided by
-        ``norms`` (``loss_normalizers(t)``; computed here when None)."""
+        ``norms`` (``loss_normalizers(t)``; computed here when None); in float32 under AMP (``float32_region``)."""
         if norms is None:
             norms = self.loss_normalizers(t)
         w = self.loss_weights
