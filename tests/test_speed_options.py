@@ -113,3 +113,23 @@ def test_fused_adam_and_in_place_compile_keep_the_training_contract():
     cfg.MODEL.COMPILE = True
     apply_speed_options(model, cfg)  # nn.Module.compile: lazy, in place
     assert list(model.state_dict()) == keys  # checkpoints keep their parameter names
+
+
+def test_benchmark_fastest_setting_and_table():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "benchmark_train_cuda.py"
+    spec = importlib.util.spec_from_file_location("benchmark_train_cuda", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    cfg = tiny_cfg("resnet")
+    cfg.freeze()
+    fast = bench.fastest_cfg(cfg, compile_model=True)
+    assert (fast.MODEL.CHANNELS_LAST, fast.SOLVER.AMP.ENABLED, fast.SOLVER.AMP.PRECISION, fast.SOLVER.ADAM_FUSED,
+            fast.MODEL.COMPILE) == (True, True, "bfloat16", True, True)
+    assert not cfg.MODEL.CHANNELS_LAST and not bench.fastest_cfg(cfg, compile_model=False).MODEL.COMPILE
+    row = {"iters_per_s": 1.5, "images_per_s": 34.5, "peak_mem_mib": 100.0, "last_losses": {"total_loss": 2.0}}
+    table = bench.side_by_side([("default", row), ("fastest", {**row, "iters_per_s": 3.0})])
+    assert table.splitlines()[1].split()[:3] == ["default", "1.500", "34.50"]
+    assert table.splitlines()[2].split()[1] == "3.000"
