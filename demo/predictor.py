@@ -6,6 +6,7 @@ from detectron2.data import transforms as T
 from detectron2.modeling import build_model
 
 from ggnet_d2.data import build_hoi_test_augmentation
+from ggnet_d2.data.external_detections import build_external_inputs
 from ggnet_d2.modeling.checkpoint import load_inference_weights
 from ggnet_d2.utils.visualizer import HOIVisualizer, hoi_instances_to_json
 
@@ -30,6 +31,8 @@ class HOIPredictor:
         self.model.eval()
         load_inference_weights(self.model, self.cfg)
         self.aug = T.AugmentationList(build_hoi_test_augmentation(cfg))
+        # the external-candidate fields the test mapper would add (MODEL.GGNET.EXTERNAL_DETECTIONS), or None
+        self.external_inputs = build_external_inputs(cfg)
         self.input_format = cfg.INPUT.FORMAT
         if self.input_format not in ("RGB", "BGR"):
             raise ValueError(f"INPUT.FORMAT must be 'RGB' or 'BGR', got {self.input_format!r}")
@@ -40,8 +43,8 @@ class HOIPredictor:
 
         Args:
             original_image (np.ndarray): (H, W, 3) uint8, BGR (OpenCV's order), original pixels.
-            file_name (str or None): the image's path, passed to the model as ``file_name``: external-detection
-                sources look their boxes up by it (MODEL.GGNET.EXTERNAL_DETECTIONS).
+            file_name (str or None): the image's path, passed to the model as ``file_name``: a detection file
+                (MODEL.GGNET.EXTERNAL_DETECTIONS.SOURCE "file") is looked up by it.
 
         Returns:
             dict: the model's output for this image (docs/interfaces.md): ``"instances"`` and ``"hoi_instances"``,
@@ -62,6 +65,8 @@ class HOIPredictor:
             inputs = {"image": image, "height": height, "width": width}
             if file_name:
                 inputs["file_name"] = file_name
+            if self.external_inputs is not None:
+                inputs.update(self.external_inputs(inputs, original_image))
             return self.model([inputs])[0]
 
 

@@ -107,11 +107,11 @@ def test_gaze_steps_train_on_the_sharp_map_and_glance_on_the_glance_map():
     model, batch = _model_and_batch(cfg)
     with torch.no_grad():
         sharp = model(batch)
-        model.gaze_target = "glance"
+        model.loss.gaze_target = "glance"
         glance = model(batch)
         for x in batch:  # the sharp map replaced by the glance map: identical to gaze_target "glance"
             x["ggnet_targets"]["gaze_hna_map"] = x["ggnet_targets"]["hna_map"]
-        model.gaze_target = "sharp"
+        model.loss.gaze_target = "sharp"
         same = model(batch)
     assert sharp["loss_glance"] == glance["loss_glance"]
     assert sharp["loss_gaze1"] != glance["loss_gaze1"] and sharp["loss_gaze2"] != glance["loss_gaze2"]
@@ -133,7 +133,7 @@ def test_apm_loss_summed_over_stacks_is_twice_the_mean():
     assert len(model.heads) == 2
     with torch.no_grad():
         summed = model(batch)
-        model.apm_stack_reduction = "mean"
+        model.loss.apm_stack_reduction = "mean"
         mean = model(batch)
     for k in mean:
         factor = 2.0 if k in ("loss_apm_subject", "loss_apm_object") else 1.0
@@ -204,7 +204,8 @@ def test_pca_lighting_adds_the_authors_first_component(monkeypatch):
 
 
 def test_train_augmentation_keys():
-    augs = build_hoi_train_augmentation(_synth_cfg("INPUT.GGNET.CROP", "authors", "INPUT.GGNET.PCA_LIGHTING", "0.1"))
+    augs = build_hoi_train_augmentation(_synth_cfg("INPUT.GGNET.CROP", "random_crop_border",
+                                                   "INPUT.GGNET.PCA_LIGHTING", "0.1"))
     assert isinstance(augs[0], AuthorsRandomCrop) and isinstance(augs[-1], PCALighting)
     assert not any(isinstance(a, (AuthorsRandomCrop, PCALighting)) for a in build_hoi_train_augmentation(_synth_cfg()))
     with pytest.raises(ValueError, match="INPUT.GGNET.CROP"):
@@ -237,7 +238,8 @@ def test_released_training_configs(name, gaze_steps, lr, schedule, eight_gpu):
         gaze_steps, 25, "sharp", "sum")
     assert (g.LOSS.GLANCE_WEIGHT, s.GLANCE_LR_FACTOR, s.BASE_LR, s.OPTIMIZER) == (0.1, 10.0, lr, "ADAM")
     assert (s.MAX_ITER, tuple(s.STEPS)) == schedule
-    assert (cfg.INPUT.GGNET.CROP, cfg.INPUT.GGNET.PCA_LIGHTING, cfg.CUDNN_BENCHMARK) == ("authors", 0.1, True)
+    g = cfg.INPUT.GGNET
+    assert (g.CROP, g.PCA_LIGHTING, cfg.CUDNN_BENCHMARK) == ("random_crop_border", 0.1, True)
     t = fit_batch_to_world_size(cfg, 8).SOLVER
     assert (t.IMS_PER_BATCH, t.MAX_ITER, tuple(t.STEPS)) == eight_gpu
     text = path.read_text()

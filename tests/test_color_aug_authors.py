@@ -131,7 +131,8 @@ def test_mapper_ships_the_float_image_and_the_model_trains_on_it():
     repo = Path(__file__).resolve().parents[1]
     cfg = setup_cfg(str(repo / "configs" / "quickstart" / "GGNet_R18_synth.yaml"), [
         "INPUT.GGNET.INPUT_SIZE", "64", "MODEL.RESNET_DECONV.DECONV_CHANNELS", "[16, 16, 16]",
-        "MODEL.GGNET.HEAD_CONV", "16", "DATASETS.TEST", "()", "MODEL.DEVICE", "cpu","INPUT.GGNET.COLOR_AUG", "random_order_shared_gray",
+        "MODEL.GGNET.HEAD_CONV", "16", "DATASETS.TEST", "()", "MODEL.DEVICE", "cpu",
+        "INPUT.GGNET.COLOR_AUG", "random_order_shared_gray",
         "INPUT.GGNET.PCA_LIGHTING", "0.1"])
     np.random.seed(0)
     batch = [HOIDatasetMapper(cfg, is_train=True)(d) for d in DatasetCatalog.get("synth_hoi_train")[:2]]

@@ -85,7 +85,7 @@ def test_the_warp_and_the_mapping_back_are_inverse():
     for height, width in [(30, 40), (41, 17), (480, 640), (333, 500)]:
         t = CenterAffineTransform(height, width, 64)
         original = np.array([[1.5, 2.0], [width - 3.25, height - 0.5]])
-        scale, offset = model._to_original({}, 64, 64, height, width)
+        scale, offset = model.postprocessor.to_original({}, 64, 64, height, width, model.pixel_mean)
         back = torch.from_numpy(t.apply_coords(original.copy())).float() * scale + offset
         assert np.allclose(back.numpy(), original, atol=1e-4), (height, width)
 

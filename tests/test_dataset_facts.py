@@ -19,7 +19,7 @@ from ggnet_d2.data.datasets.builtin import hoiw_demo_correspondence
 from ggnet_d2.data.datasets.hico_det import hico_official_correspondence
 from ggnet_d2.engine import setup_cfg
 from ggnet_d2.modeling import GGNetCheckpointer
-from ggnet_d2.modeling.meta_arch.dataset_facts import adopt_dataset_facts
+from ggnet_d2.engine.dataset_facts import add_dataset_facts, adopt_dataset_facts
 
 from test_modeling_helpers import tiny_cfg
 
@@ -85,7 +85,7 @@ def test_builtin_correspondences_are_static_and_used_by_the_model():
     cfg = tiny_cfg("resnet")
     cfg.MODEL.GGNET.NUM_CLASSES, cfg.MODEL.GGNET.NUM_VERBS = 80, 117
     cfg.DATASETS.TEST = ("hico_det_test",)
-    model = build_model(cfg)  # the annotation files are not on this machine: nothing may be read
+    model = build_model(add_dataset_facts(cfg))  # the annotation files are not on this machine: nothing may be read
     assert model.valid_verb_object_source == "metadata:hico_det_test"
     assert model.valid_verb_object.sum() == 600
     assert torch.equal(model.valid_verb_object, torch.from_numpy(hico_official_correspondence()))
@@ -128,14 +128,14 @@ def test_person_class_id_disagreeing_with_metadata_is_an_error(tmp_path):
     cfg = tiny_cfg("resnet", NUM_CLASSES=5, NUM_VERBS=1)
     cfg.DATASETS.TRAIN = (_custom(tmp_path, PERSON_AT_4),)
     with pytest.raises(ValueError, match=r"PERSON_CLASS_ID is 0 but dataset .* 'person' at class 4"):
-        build_model(cfg)
+        build_model(add_dataset_facts(cfg))
 
 
 def test_person_class_4_detects_humans_from_channel_4(tmp_path):
     cfg = tiny_cfg("resnet", NUM_CLASSES=5, NUM_VERBS=1, PERSON_CLASS_ID=4,
                    TEST={"TOPK_HUMANS": 1, "TOPK_OBJECTS": 1, "TOPK_INTERACTIONS": 1})
     cfg.DATASETS.TEST = (_custom(tmp_path, PERSON_AT_4),)
-    model = build_model(cfg).eval()
+    model = build_model(add_dataset_facts(cfg)).eval()
     assert model.valid_verb_object_source == "unknown"  # the custom file was not opened to build the model
     image = torch.zeros(3, 64, 64)
     with torch.no_grad():
@@ -157,7 +157,7 @@ def test_person_class_4_detects_humans_from_channel_4(tmp_path):
 def test_checkpoint_carries_the_correspondence(tmp_path):
     cfg = tiny_cfg("resnet", NUM_CLASSES=5, NUM_VERBS=1, PERSON_CLASS_ID=4)
     cfg.DATASETS.TEST = (_custom(tmp_path, PERSON_AT_4),)
-    trained = build_model(cfg)
+    trained = build_model(add_dataset_facts(cfg))
     name = cfg.DATASETS.TEST[0]
     DatasetCatalog.get(name)  # the data is read: the metadata now knows the correspondence
     adopt_dataset_facts(trained, name)
@@ -169,7 +169,7 @@ def test_checkpoint_carries_the_correspondence(tmp_path):
 
     (tmp_path / "other").mkdir()
     cfg.DATASETS.TEST = (_custom(tmp_path / "other", PERSON_AT_4),)  # another, unread dataset
-    fresh = build_model(cfg)
+    fresh = build_model(add_dataset_facts(cfg))
     assert fresh.valid_verb_object.all()  # unknown: every pair allowed until something says otherwise
     GGNetCheckpointer(fresh).load(str(tmp_path / "m.pth"))
     assert fresh.valid_verb_object_source == "checkpoint"

@@ -25,9 +25,18 @@ no_gpu = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the behavi
 @no_gpu
 def test_cuda_from_the_config_file_falls_back_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING):
-        cfg = setup_cfg(QUICKSTART, TINY)  # detectron2's default MODEL.DEVICE is "cuda"
+        cfg = setup_cfg(str(REPO / "configs" / "GGNet_DLA34_HICO.yaml"), TINY)  # says MODEL.DEVICE "cuda"
     assert cfg.MODEL.DEVICE == "cpu"
     assert "no CUDA device" in caplog.text
+
+
+@no_gpu
+def test_a_config_naming_no_device_runs_on_the_cpu_without_warning(caplog):
+    """Issue 20, item 8: the quickstart names no device; on a CPU machine it warned on every run."""
+    with caplog.at_level(logging.WARNING):
+        cfg = setup_cfg(QUICKSTART, TINY)
+    assert cfg.MODEL.DEVICE == "cpu"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "DEVICE" in r.getMessage()]
 
 
 @no_gpu

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from ggnet_d2.evaluation.hoi_matching import (EXACT_TENTHS, RECALL_THRESHOLDS_11, ap_11_point, ap_all_point,
-                                              inclusive_iou, match_hoi_detections, matlab_colon, per_class_ap)
+from ggnet_d2.metrics.hoi_matching import (EXACT_TENTHS, RECALL_THRESHOLDS_11, ap_11_point, ap_all_point,
+                                           inclusive_iou, match_hoi_detections, per_class_ap)
 
 
 def _loop_reference(det_group, scores, dsub, dobj, gt_group, gsub, gobj, thr=0.5):
@@ -39,23 +39,24 @@ def test_ap_11_point_hand_values():
 
 def test_matlab_colon_thresholds():
     # MATLAB's 0:0.1:1 (colonop.m): n = round(1 / 0.1) = 10 intervals; elements 0..5 are 0 + k * 0.1, elements
-    # 6..10 are 1 - (10 - k) * 0.1, the middle one (0 + 1) / 2.
-    t = matlab_colon(0, 0.1, 1)
-    assert t.shape == (11,)
-    assert t[3] == 3 * 0.1 == 0.30000000000000004 and t[3] != 0.3   # from the start: 0.1 + 0.1 + 0.1 rounding
-    assert t[6] == 1 - 4 * 0.1 == 0.6 and t[7] == 1 - 3 * 0.1 == 0.7  # from the end: exact tenths
-    assert t[5] == 0.5 and t[0] == 0.0 and t[10] == 1.0
+    # 6..10 are 1 - (10 - k) * 0.1, the middle one (0 + 1) / 2 -- written out by hand, double for double.
+    by_hand = [0.0, 1 * 0.1, 2 * 0.1, 3 * 0.1, 4 * 0.1, (0 + 1) / 2, 1 - 4 * 0.1, 1 - 3 * 0.1, 1 - 2 * 0.1,
+               1 - 1 * 0.1, 1.0]
+    t = RECALL_THRESHOLDS_11
+    assert t.shape == (11,) and t.tolist() == by_hand
+    assert [v.hex() for v in t.tolist()] == [
+        "0x0.0p+0", "0x1.999999999999ap-4", "0x1.999999999999ap-3", "0x1.3333333333334p-2", "0x1.999999999999ap-2",
+        "0x1.0000000000000p-1", "0x1.3333333333333p-1", "0x1.6666666666666p-1", "0x1.999999999999ap-1",
+        "0x1.ccccccccccccdp-1", "0x1.0000000000000p+0"]
+    assert t[3] == 0.30000000000000004 and t[3] != 0.3   # from the start: 0.1 + 0.1 + 0.1 rounding
+    assert t[6] == 0.6 and t[7] == 0.7  # from the end: exact tenths
     assert [i for i in range(11) if t[i] != i / 10] == [3]
-    np.testing.assert_array_equal(RECALL_THRESHOLDS_11, t)
     # np.arange (the Python ports) differs at 0.3, 0.6 and 0.7
     arange = np.arange(0, 1.1, 0.1)
     assert [i for i in range(11) if arange[i] != t[i]] == [6, 7]
     assert [i for i in range(11) if arange[i] != i / 10] == [3, 6, 7]
-    # other colon vectors: an odd number of intervals, and a step that does not divide the range
-    np.testing.assert_array_equal(matlab_colon(0, 0.25, 0.75), [0, 0.25, 0.5, 0.75])
-    np.testing.assert_array_equal(matlab_colon(0, 0.4, 1), [0, 0.4, 0.8])
     with pytest.raises(ValueError):
-        matlab_colon(1, 0.1, 0)
+        t[0] = 1.0  # a read-only constant
 
 
 def test_ap_recall_exactly_03_and_06_matlab_arithmetic():

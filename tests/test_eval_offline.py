@@ -9,7 +9,8 @@ import pytest
 import scipy.io
 
 from ggnet_d2.data.datasets.constants import COCO_THING_DATASET_IDS, HICO_HOI_LIST, HICO_OBJECTS_COCO_ORDER, HICO_VERBS
-from ggnet_d2.evaluation.ground_truth_files import hico_hoi_classes, read_hico_bbox_mat
+from ggnet_d2.formats.hico_det import read_hico_bbox_mat
+from ggnet_d2.formats.vocabulary import hico_hoi_classes
 from shared_data import SHARED
 from test_data_converters import _boxes, _structs
 

@@ -110,25 +110,19 @@ def test_topk_and_score_threshold():
     assert objects["classes"][0].tolist() == [0, 0]
 
 
-class _FixedSource:
-    def __init__(self, per_image):
-        self.per_image = per_image
-
-    def __call__(self, batched_inputs):
-        return self.per_image[:len(batched_inputs)]
-
-
 def test_meta_arch_maps_original_boxes_to_the_feature_map_and_back():
-    model = build_model(tiny_cfg("resnet", NUM_CLASSES=C, NUM_VERBS=V, NUM_GAZE_STEPS=0)).eval()
+    model = build_model(tiny_cfg("resnet", NUM_CLASSES=C, NUM_VERBS=V, NUM_GAZE_STEPS=0,
+                                 EXTERNAL_DETECTIONS={"SOURCE": "file"})).eval()
     # original 128x128 resized to the 64x64 input: feature = original / 2 / 4
     dets = _detections()
     dets["boxes"] = dets["boxes"] * 8
-    model.external_source = _FixedSource([dets, _detections([], [])])
     obj, wh, reg, inter, sub, ob, ao, aw = _interactions(2)
     out = {"obj_heatmap": torch.full_like(obj, -30.0), "obj_wh": wh, "obj_offset": reg,
            "interaction_logits": [torch.logit(inter.clamp(1e-6, 1 - 1e-6))], "apm_subject": sub,
            "apm_object": ob, "actpoint_offsets": ao, "actpoint_weights": aw}
-    inputs = [{"height": 128, "width": 128}, {"height": 128, "width": 128}]
+    # the mapper's field (original pixels), as a detection file or the ground truth gives it
+    inputs = [{"height": 128, "width": 128, "external_detections": dets},
+              {"height": 128, "width": 128, "external_detections": _detections([], [])}]
     res = model.inference(out, inputs, [(64, 64), (64, 64)])
     inst, hoi = res[0]["instances"], res[0]["hoi_instances"]
     assert len(inst) == 3 + 5  # 3 humans, 5 objects (persons included); no padding rows

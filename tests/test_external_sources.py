@@ -9,12 +9,15 @@ import pytest
 import torch
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.data import DatasetCatalog
+from detectron2.data.detection_utils import read_image
 from detectron2.engine import default_argument_parser
 from detectron2.modeling import build_model
 
+from ggnet_d2.formats.detections import load_detection_file
+from ggnet_d2.data.external_detections import Detectron2DetectorInput
 from ggnet_d2.engine import setup_cfg
-from ggnet_d2.modeling.external import build_external_source, load_detection_file
-from ggnet_d2.modeling.external.sources import class_table_by_name, class_table_from_list
+from ggnet_d2.modeling.external import Detectron2Detector
+from ggnet_d2.utils.external_detections import class_table_by_name, class_table_from_list
 
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = str(REPO / "configs" / "quickstart" / "GGNet_R18_synth.yaml")
@@ -132,14 +135,19 @@ def test_detectron2_detector_runs_inside_ggnet_through_eval_only(tmp_path, tiny_
                 EXT + "CLASS_MAP", str([j % 4 for j in range(80)])]
     cfg = setup_cfg(QUICKSTART, TINY_R18 + det_opts + ["DATASETS.TEST", f"('{tiny_synth_test}',)"])
     weights = tmp_path / "detector.pth"
-    torch.save({"model": build_external_source(cfg).model.state_dict()}, weights)
+    torch.save({"model": Detectron2Detector(cfg).model.state_dict()}, weights)
     results, predictions = _eval_only(tmp_path, "det", tiny_synth_test, det_opts + [EXT + "WEIGHTS", str(weights)])
     assert set(results["hoi"]) >= {"mAP_default_full", "mAP_known_object_full"}
     assert len(predictions) == 4
     # independent path: the same detector (same weights file) on the original images; every reported box is one of
     # its detections, with its mapped class
-    source = build_external_source(setup_cfg(QUICKSTART, TINY_R18 + det_opts + [
-        EXT + "WEIGHTS", str(weights), "DATASETS.TEST", f"('{tiny_synth_test}',)"]))
+    cfg = setup_cfg(QUICKSTART, TINY_R18 + det_opts + [EXT + "WEIGHTS", str(weights),
+                                                      "DATASETS.TEST", f"('{tiny_synth_test}',)"])
+    detector, detector_input = Detectron2Detector(cfg), Detectron2DetectorInput(cfg)
+
+    def source(dataset_dicts):  # the detector on the original image file, read here
+        return detector([{**d, **detector_input(d, read_image(d["file_name"], cfg.INPUT.FORMAT))}
+                         for d in dataset_dicts])
     dicts = {Path(d["file_name"]).name: d for d in DatasetCatalog.get(tiny_synth_test)}
     n_boxes = 0
     for entry in predictions:

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ggnet_d2.data.targets import build_ggnet_targets
-from ggnet_d2.evaluation.hoi_triplet_eval import evaluate_hoi_triplets
+from ggnet_d2.metrics.hoi_triplet_eval import evaluate_hoi_triplets
 
 H = W = 24
 C, V = 3, 4

@@ -4,7 +4,8 @@
 The reference is written here from the behaviour of their code: HOIs in annotation order; each one max-pastes its
 positive Gaussian (CenterNet's draw_umich_gaussian) into its verb's channel, then, for every verb valid with its
 object class except its own, min-pastes a -1-peaked Gaussian of radius 3 (draw_umich_gaussian_for_neg) unless
-the maximum over the square it covers is not 0 (a positive there, or no zero). hm_rel uses sigma (2r+1)/6 for both, hm_rel_hard 8 and 2.
+the maximum over the square it covers is not 0 (a positive there, or no zero). hm_rel uses sigma (2r+1)/6 for both,
+hm_rel_hard 8 and 2.
 """
 import math
 

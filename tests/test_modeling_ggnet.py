@@ -65,8 +65,8 @@ def test_loss_terms_follow_eq7_weights():
     inputs = train_inputs(1)
     images = model.preprocess_image(inputs)
     out = model.heads[0](model.backbone(images.tensor)["p2"])
-    t = model._stack_targets(inputs)
-    losses = model.losses(out, t)
+    t = model.loss.stack_targets(inputs, model.device)
+    losses = model.loss.losses(out, t)
     hna = [hna_focal_loss(x, t["hna_map"]) for x in out["interaction_logits"]]
     torch.testing.assert_close(losses["loss_glance"], 0.1 * hna[0])
     torch.testing.assert_close(losses["loss_gaze1"], 0.1 * hna[1])

@@ -64,14 +64,13 @@ def test_losses_run_in_float32_under_bf16_autocast():
     model = build_model(tiny_cfg("resnet")).train()
     inputs = train_inputs()
     images = model.preprocess_image(inputs)
-    targets = model._stack_targets(inputs)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out = model.heads[0](model.backbone(images.tensor)[model.backbone._out_features[0]])
         assert out["interaction_logits"][0].dtype == torch.bfloat16  # the heads do run in bf16
         with EventStorage(0):
-            losses = model.losses(out, targets)
+            losses = model.loss([out], inputs, model.device)
     with EventStorage(0):
-        reference = model.losses(out, targets)  # same bf16 head outputs, no autocast at all
+        reference = model.loss([out], inputs, model.device)  # same bf16 head outputs, no autocast at all
     for k, v in losses.items():
         assert v.dtype == torch.float32, k
         assert torch.equal(v, reference[k]), k

@@ -4,7 +4,7 @@
 Predictions per image (seeded): every ground-truth pair jittered (Gaussian box noise, sigma = JITTER x box size)
 with a noisy score, duplicates, and false positives (random HOI class, random boxes) up to PER_IMAGE triplets
 (100 per image: 965,800 on the 9,658 test images). They are written to a prediction file, which is then
-* parsed and checked (``HOIScorer.decode_file``: msgspec + column extraction) -- "parse";
+* parsed and checked (``HOIScorer.decode_file``: msgspec's typed decoder + column extraction) -- "parse";
 * scored (matching, AP, the six mAPs) -- "score";
 * scored by the whole CLI in a fresh process, ``tools/evaluate_hoi.py`` (start-up, ground truth, parse, score) --
   "whole CLI".
@@ -25,13 +25,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-import orjson
+import msgspec
 
 from ggnet_d2.data import load_hico_det_instances
-from ggnet_d2.evaluation.ground_truth_files import read_hico_det_ground_truth
-from ggnet_d2.evaluation.hoi_matching import EXACT_TENTHS, ap_11_point
-from ggnet_d2.evaluation.hoi_scoring import HOIScorer
-from ggnet_d2.evaluation.prediction_format import invert_id_map
+from ggnet_d2.formats.hico_det import read_hico_det_ground_truth
+from ggnet_d2.formats.ids import invert_id_map
+from ggnet_d2.metrics.hoi_matching import EXACT_TENTHS, ap_11_point
+from ggnet_d2.metrics.hoi_scoring import HOIScorer
 
 DEFAULT_JSON = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hico_det" / "instances_test2015.json"
 
@@ -85,11 +85,12 @@ def _print_metrics(label, res):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--json", default=str(DEFAULT_JSON))
-    parser.add_argument("--per-image", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", default=str(DEFAULT_JSON), help="hicodet-layout instances_test2015.json")
+    parser.add_argument("--per-image", type=int, default=100, help="predicted triplets per test image")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic predictions")
     parser.add_argument("--repeat", type=int, default=1, help="timing runs (the fastest is reported)")
-    parser.add_argument("--compare-thresholds", action="store_true")
+    parser.add_argument("--compare-thresholds", action="store_true",
+                        help="also score with exact tenths as recall thresholds, to show what MATLAB's 0:0.1:1 changes")
     args = parser.parse_args()
     dicts, meta = load_hico_det_instances(args.json)
     t0 = time.perf_counter()
@@ -98,7 +99,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "predictions.json")
         with open(path, "wb") as f:
-            f.write(orjson.dumps(entries))
+            f.write(msgspec.json.encode(entries))
         del entries
         print(f"images: {len(dicts)}  triplets: {n}  file: {os.path.getsize(path) / 1e6:.0f} MB  "
               f"(generated in {time.perf_counter() - t0:.1f} s)")

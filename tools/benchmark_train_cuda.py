@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from detectron2.engine import AMPTrainer, SimpleTrainer  # noqa: E402
 from detectron2.utils.events import EventStorage  # noqa: E402
 
+from ggnet_d2.config_choices import GAZE_TARGET_SHARP  # noqa: E402
 from ggnet_d2.data.targets import build_ggnet_targets  # noqa: E402
 from ggnet_d2.engine import GGNetTrainer, setup_cfg  # noqa: E402
 from ggnet_d2.utils.op_census import OpCensus  # noqa: E402
@@ -42,7 +43,7 @@ def synthetic_batch(cfg, batch, rng):
     g = cfg.INPUT.GGNET
     size, stride = g.INPUT_SIZE, cfg.MODEL.GGNET.OUTPUT_STRIDE
     c, v = cfg.MODEL.GGNET.NUM_CLASSES, cfg.MODEL.GGNET.NUM_VERBS
-    sharp = cfg.MODEL.GGNET.LOSS.GAZE_TARGET == "sharp" and cfg.MODEL.GGNET.NUM_GAZE_STEPS > 0
+    sharp = cfg.MODEL.GGNET.LOSS.GAZE_TARGET == GAZE_TARGET_SHARP and cfg.MODEL.GGNET.NUM_GAZE_STEPS > 0
     out = []
     for i in range(batch):
         n = int(rng.integers(2, 7))

@@ -8,8 +8,11 @@ Writes ``trainval_hico.json`` (from ``bbox_train``), ``test_hico.json`` (from ``
 
 Each JSON record: {file_name, width, height, annotations: [{bbox: [x1, y1, x2, y2], category_id: COCO id}],
 hoi_annotation: [{subject_id, object_id, category_id: verb 1..117, hoi_category_id: 1..600}]}. Boxes are the .mat's
-one-based pixel indices minus 1, the zero-based frame of the PPDM release (see ggnet_d2/evaluation/
-ground_truth_files.py); a box repeated within an image is stored once; HOIs marked ``invis`` (no boxes) are left out.
+one-based pixel indices minus 1, the zero-based frame of the PPDM release (see ggnet_d2/formats/hico_det.py); a box
+repeated within an image is stored once; HOIs marked ``invis`` (no boxes) are left out.
+
+The .mat is read by ggnet_d2/formats/hico_det.py: a file scipy cannot read, a missing variable or a struct without
+the fields of anno_bbox.mat is an error naming the file (and the image or list_action entry).
 """
 import argparse
 import json
@@ -17,21 +20,9 @@ import os
 import sys
 
 import numpy as np
-import scipy.io
 
-from ggnet_d2.data.datasets.constants import COCO_THING_DATASET_IDS, HICO_OBJECTS_COCO_ORDER, HICO_VERBS
-from ggnet_d2.evaluation.ground_truth_files import mat_struct_items, iter_hico_bbox_mat
-
-
-def read_list_action(mat, mat_file):
-    """list_action -> list of (object name, verb name) of the 600 HOIs (HOI id = position + 1)."""
-    hois = []
-    for k, a in enumerate(mat_struct_items(mat["list_action"])):
-        obj, verb = str(a.nname), str(a.vname)
-        if obj not in HICO_OBJECTS_COCO_ORDER or verb not in HICO_VERBS:
-            raise ValueError(f"{mat_file}: list_action #{k}: unknown object {obj!r} or verb {verb!r}")
-        hois.append((obj, verb))
-    return hois
+from ggnet_d2.formats.hico_det import iter_hico_bbox_mat, load_mat, read_list_action
+from ggnet_d2.formats.vocabulary import COCO_THING_DATASET_IDS, HICO_OBJECTS_COCO_ORDER, HICO_VERBS
 
 
 def convert_split(entries, hois, mat_file, split):
@@ -69,14 +60,11 @@ def correspondence(hois):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("mat_file", help="HICO-DET's anno_bbox.mat")
     p.add_argument("out_dir", help="folder for trainval_hico.json, test_hico.json, corre_hico.npy")
     args = p.parse_args(argv)
-    mat = scipy.io.loadmat(args.mat_file, squeeze_me=True, struct_as_record=False)
-    for key in ("list_action", "bbox_train", "bbox_test"):
-        if key not in mat:
-            raise ValueError(f"{args.mat_file}: no {key!r}; not HICO-DET's anno_bbox.mat")
+    mat = load_mat(args.mat_file, ("list_action", "bbox_train", "bbox_test"))
     hois = read_list_action(mat, args.mat_file)
     os.makedirs(args.out_dir, exist_ok=True)
     for key, out in (("bbox_train", "trainval_hico.json"), ("bbox_test", "test_hico.json")):
@@ -89,4 +77,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except ValueError as e:  # a broken input file: the message names it and the record, no traceback
+        sys.exit(f"convert_hico_det_mat.py: error: {e}")

@@ -17,18 +17,31 @@ role-major: the k-th block of len(image_id) entries holds role k's COCO annotati
   -> inclusive pixel indices (x, y, x + max(0, w - 1), y + max(0, h - 1)), clipped to the image (0 .. width - 1,
   0 .. height - 1); an annotation left with no area (``area`` 0, x2 <= x1 or y2 <= y1) is dropped with its HOIs
   (counted), as the official code drops it. Category ids stay COCO's.
+
+Both inputs are read by ggnet_d2/formats/vcoco.py: text that is not JSON, a file not in its official layout, or a
+record without its keys is an error naming the file and record.
 """
 import argparse
 import json
 import sys
 from collections import Counter, defaultdict
 
-from ggnet_d2.data.datasets.constants import VCOCO_PPDM_VERB_NAMES
+from ggnet_d2.formats.vcoco import read_coco_instances, read_vcoco_actions
+from ggnet_d2.formats.vocabulary import VCOCO_PPDM_VERB_NAMES
 
 
 def official_box(ann, width, height):
-    """A COCO annotation's box as the official V-COCO evaluation cleans it, or None when it drops it."""
-    x, y, w, h = (float(v) for v in ann["bbox"])
+    """A COCO annotation's box as the official V-COCO evaluation cleans it, or None when it drops it.
+
+    Raises:
+        ValueError: naming the annotation when its bbox is not [x, y, w, h] numbers.
+    """
+    try:
+        x, y, w, h = (float(v) for v in ann["bbox"])
+        width, height = float(width), float(height)
+    except (TypeError, ValueError):
+        raise ValueError(f"COCO annotation {ann.get('id')}: bbox {ann['bbox']!r} (image size {width!r} x "
+                         f"{height!r}) is not numbers [x, y, w, h]") from None
     x1, y1, x2, y2 = x, y, x + max(0.0, w - 1.0), y + max(0.0, h - 1.0)
     x1, x2 = (min(width - 1.0, max(0.0, v)) for v in (x1, x2))
     y1, y2 = (min(height - 1.0, max(0.0, v)) for v in (y1, y2))
@@ -102,16 +115,16 @@ def convert(vcoco, coco):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("vcoco_json", help="official vcoco_{train,val,trainval,test}.json")
     p.add_argument("coco_json", help="instances_vcoco_all_2014.json (or COCO instances holding these images)")
     p.add_argument("out_json", help="PPDM-layout output, e.g. trainval_vcoco.json")
     args = p.parse_args(argv)
-    with open(args.vcoco_json) as f:
-        vcoco = json.load(f)
-    with open(args.coco_json) as f:
-        coco = json.load(f)
-    records, left_out = convert(vcoco, coco)
+    vcoco, coco = read_vcoco_actions(args.vcoco_json), read_coco_instances(args.coco_json)
+    try:
+        records, left_out = convert(vcoco, coco)
+    except ValueError as e:
+        raise ValueError(f"{args.vcoco_json} with {args.coco_json}: {e}") from None
     with open(args.out_json, "w") as f:
         json.dump(records, f)
     print(f"{args.out_json}: {len(records)} images, {sum(len(r['hoi_annotation']) for r in records)} HOIs; "
@@ -120,4 +133,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except ValueError as e:  # a broken input file: the message names it and the record, no traceback
+        sys.exit(f"convert_vcoco.py: error: {e}")

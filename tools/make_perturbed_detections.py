@@ -15,7 +15,7 @@ import numpy as np
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.structures import BoxMode
 
-import ggnet_d2  # noqa: F401  registers the built-in datasets
+import ggnet_d2.data  # noqa: F401  registers the built-in datasets
 
 
 def perturbed_detections(dataset_dicts, contiguous_to_file_id, rng, jitter=0.05, min_score=0.5, drop=0.05):

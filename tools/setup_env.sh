@@ -43,7 +43,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && "$python" -c "import gg
   exit 0
 fi
 "$python" -m pip install --quiet --disable-pip-version-check setuptools wheel
-"$python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+"$python" -m pip install --quiet --disable-pip-version-check -e '.[dev,deploy,language]'
 "$python" tools/install_detectron2.py
 "$python" -c "import ggnet_d2, detectron2, torch; print('[setup_env] detectron2', detectron2.__version__, '/ torch', torch.__version__)"
 echo "$want" > "$stamp"

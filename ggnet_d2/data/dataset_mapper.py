@@ -9,8 +9,11 @@ from detectron2.data import MetadataCatalog
 from detectron2.data import detection_utils as utils
 from detectron2.data import transforms as T
 
+from ..config_choices import GAZE_TARGET_SHARP, resolve_choice
 from .datasets.bad_records import BadRecordError
+from .distill_pairs import build_distill_pairs
 from .image_io import ImageReadError, read_image
+from .external_detections import build_external_inputs
 from .targets import TRAINING_TARGET_KEYS, build_ggnet_targets
 from .transforms import build_hoi_test_augmentation, build_hoi_train_augmentation
 
@@ -40,7 +43,8 @@ class HOIDatasetMapper:
     @configurable
     def __init__(self, is_train=True, *, augmentations, image_format="BGR", num_classes=80, num_verbs=117,
                  valid_verb_object=None, output_stride=4, max_objects=128, max_hois=64, min_overlap=0.7,
-                 hna_radius=3, gaze_sigma_factors=None, bad_record_policy="error", hard_negative_rule="per_pair"):
+                 hna_radius=3, gaze_sigma_factors=None, bad_record_policy="error", hard_negative_rule="per_pair",
+                 external_inputs=None, distill_pairs=False):
         """
         Args:
             is_train (bool): build targets.
@@ -53,6 +57,11 @@ class HOIDatasetMapper:
                 from_config sets it when MODEL.GGNET.LOSS.GAZE_TARGET is "sharp" and there are gaze steps.
             bad_record_policy (str): "skip" or "error" (``DATASETS.HOI.BAD_RECORD_POLICY``) for unreadable images.
             hard_negative_rule (str): ``targets.HARD_NEGATIVE_RULES`` (INPUT.GGNET.HARD_NEGATIVE_RULE).
+            external_inputs (callable | None): test mode: ``(dataset_dict, image) -> dict`` of the fields GGNet's
+                external-candidate route reads (``external_detections.build_external_inputs``; from_config builds it
+                from MODEL.GGNET.EXTERNAL_DETECTIONS at test time).
+            distill_pairs (bool): also ship ``"ggnet_distill"``, the per-pair inputs of the CLIP distillation
+                (distill_pairs.py; MODEL.GGNET.DISTILL.ENABLED).
 
         Raises:
             ValueError: if ``valid_verb_object`` is not (num_verbs, num_classes).
@@ -73,6 +82,8 @@ class HOIDatasetMapper:
         self.gaze_sigma_factors = gaze_sigma_factors
         self.bad_record_policy = bad_record_policy
         self.hard_negative_rule = hard_negative_rule
+        self.external_inputs = external_inputs
+        self.distill_pairs = distill_pairs
         logger.info(f"HOIDatasetMapper ({'train' if is_train else 'test'}): {augmentations}")
 
     @classmethod
@@ -94,10 +105,14 @@ class HOIDatasetMapper:
             "max_hois": g.MAX_HOIS,
             "min_overlap": g.MIN_OVERLAP,
             "hna_radius": g.HNA_RADIUS,
-            "bad_record_policy": cfg.DATASETS.HOI.BAD_RECORD_POLICY if "HOI" in cfg.DATASETS else "error",
-            "hard_negative_rule": g.get("HARD_NEGATIVE_RULE", "per_pair"),
+            "bad_record_policy": cfg.DATASETS.HOI.BAD_RECORD_POLICY,
+            "hard_negative_rule": resolve_choice("INPUT.GGNET.HARD_NEGATIVE_RULE", g.HARD_NEGATIVE_RULE),
+            "distill_pairs": bool(is_train and cfg.MODEL.GGNET.DISTILL.ENABLED),
         }
-        if cfg.MODEL.GGNET.LOSS.GAZE_TARGET == "sharp" and cfg.MODEL.GGNET.NUM_GAZE_STEPS > 0:
+        if not is_train and "external_inputs" not in overrides:
+            args["external_inputs"] = build_external_inputs(cfg)
+        gaze_target = resolve_choice("MODEL.GGNET.LOSS.GAZE_TARGET", cfg.MODEL.GGNET.LOSS.GAZE_TARGET)
+        if gaze_target == GAZE_TARGET_SHARP and cfg.MODEL.GGNET.NUM_GAZE_STEPS > 0:
             args["gaze_sigma_factors"] = (g.GAZE_SIGMA_FACTOR, g.GAZE_NEGATIVE_SIGMA_FACTOR)
         if is_train and len(cfg.DATASETS.TRAIN) and "valid_verb_object" not in overrides:
             name = cfg.DATASETS.TRAIN[0]
@@ -120,13 +135,24 @@ class HOIDatasetMapper:
         image = self._read(d)
         if image is None:
             return None
+        d.update(self.external_fields(d, image))
         aug_input = T.AugInput(image)
         transforms = self.augmentations(aug_input)
         image = aug_input.image
         d["image"] = torch.as_tensor(np.ascontiguousarray(image.transpose(2, 0, 1)))
         if self.is_train:
             d["ggnet_targets"] = self.targets_for(d, transforms, image.shape[:2])
+            if self.distill_pairs:
+                d["ggnet_distill"] = build_distill_pairs(d, transforms, image.shape[:2], self.output_stride,
+                                                         self.num_verbs, self.max_hois)
         return d
+
+    def external_fields(self, d, image):
+        """Test mode: the external-candidate fields of dataset dict ``d`` (``"external_detections"`` or
+        ``"detector_image"``, docs/interfaces.md) from the original ``image``; empty otherwise."""
+        if self.is_train or self.external_inputs is None:
+            return {}
+        return self.external_inputs(d, image)
 
     def _read(self, d):
         """The decoded image of dataset dict ``d`` (``image_io.read_image``: EXIF orientation applied, any pixel

@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from ..config_choices import CHOICES
+
 __all__ = ["gaussian_radius", "gaussian_2d", "draw_gaussian", "hard_negative_verbs", "hna_target_map",
            "hna_target_map_per_hoi_in_order", "build_ggnet_targets", "TRAINING_TARGET_KEYS", "HARD_NEGATIVE_RULES"]
 
@@ -17,7 +19,7 @@ __all__ = ["gaussian_radius", "gaussian_2d", "draw_gaussian", "hard_negative_ver
 # negatives of all pairs merged and positives winning (hard_negative_verbs + hna_target_map). "per_hoi_in_order": the
 # GGNet authors' hico.py __getitem__ -- per HOI in annotation order, only that HOI's verb excluded, a negative skipped
 # when the maximum of its square is not 0 (hna_target_map_per_hoi_in_order).
-HARD_NEGATIVE_RULES = ("per_pair", "per_hoi_in_order")
+HARD_NEGATIVE_RULES = CHOICES["INPUT.GGNET.HARD_NEGATIVE_RULE"]  # the one table: config_choices.py
 
 # The targets GGNet's losses read (Eq. 4-7; ggnet_d2/modeling/meta_arch/ggnet.py GGNet.losses), the only ones the
 # mapper ships: interaction_heatmap is the positive part of hna_map (the loss reads hna_map, also without HNA), and

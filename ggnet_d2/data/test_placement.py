@@ -5,27 +5,9 @@ import cv2
 import numpy as np
 from detectron2.data import transforms as T
 
+from ..utils.geometry import TEST_PLACEMENTS, center_affine
+
 __all__ = ["center_affine", "CenterAffineTransform", "CenterAffine", "TEST_PLACEMENTS"]
-
-TEST_PLACEMENTS = ("top_left", "center")
-
-
-def center_affine(height, width, size):
-    """Scale and translation of the centring warp: input = k * original + (tx, ty).
-
-    Their ``get_affine_transform(c, s, 0, [size, size])`` with c = (width / 2, height / 2), s = max(height, width)
-    maps c to the square's centre and a vertical segment of length s to the full side, hence k = size / s and
-    t = size / 2 - k * c. Their ``transform_preds`` inverts the same map for the outputs.
-
-    Args:
-        height, width (int or float): original image size, pixels.
-        size (int): side of the square network input, pixels.
-
-    Returns:
-        tuple[float, float, float]: k, tx, ty.
-    """
-    k = size / float(max(height, width))
-    return k, size / 2.0 - k * width / 2.0, size / 2.0 - k * height / 2.0
 
 
 class CenterAffineTransform(T.Transform):

@@ -8,23 +8,20 @@ Test: aspect-preserving resize so the longer side is TEST_SIZE (the model pads w
 or, with ``INPUT.GGNET.TEST_PLACEMENT: "center"``, the authors' centring warp (``test_placement.py``).
 
 The GGNet authors' published training (src/lib/datasets/dataset/hico.py ``__getitem__``, src/lib/utils/image.py
-``color_aug``) crops differently (INPUT.GGNET.CROP "authors": ``AuthorsRandomCrop``) and adds PCA lighting noise
-(INPUT.GGNET.PCA_LIGHTING: ``PCALighting``), and jitters colour their way (INPUT.GGNET.COLOR_AUG
+``color_aug``) crops differently (INPUT.GGNET.CROP "random_crop_border": ``AuthorsRandomCrop``), adds PCA lighting
+noise (INPUT.GGNET.PCA_LIGHTING: ``PCALighting``), and jitters colour their way (INPUT.GGNET.COLOR_AUG
 "random_order_shared_gray": ``RandomOrderColorJitter``).
 """
 import numpy as np
 from detectron2.data import transforms as T
 from PIL import Image
 
-from .test_placement import TEST_PLACEMENTS, CenterAffine
+from ..config_choices import COLOR_AUG_RANDOM_ORDER_SHARED_GRAY, CROP_RANDOM_BORDER, PLACEMENT_CENTER, resolve_choice
+from .test_placement import CenterAffine
 
-__all__ = ["RandomCenterAffine", "AuthorsRandomCrop", "PCALighting", "RandomOrderColorJitter", "SharedGrayColorTransform",
-           "ResizeLongestEdge", "authors_crop_border", "build_hoi_train_augmentation", "build_hoi_test_augmentation",
-           "COLOR_AUGS"]
+__all__ = ["RandomCenterAffine", "AuthorsRandomCrop", "PCALighting", "RandomOrderColorJitter",
+           "SharedGrayColorTransform", "ResizeLongestEdge", "authors_crop_border", "build_hoi_train_augmentation", "build_hoi_test_augmentation"]
 
-# INPUT.GGNET.COLOR_AUG values: detectron2's RandomBrightness/Contrast/Saturation in a fixed order on uint8, or the
-# CornerNet/CenterNet ``color_aug`` of the GGNet authors (RandomOrderColorJitter).
-COLOR_AUGS = ("detectron2_ops", "random_order_shared_gray")
 _COLOR_OPS = ("brightness", "contrast", "saturation")
 
 # hico.py HICO.__init__ ``_eig_val`` / ``_eig_vec`` (CornerNet's PCA of ImageNet colours; rows B, G, R for the BGR
@@ -237,22 +234,17 @@ def build_hoi_train_augmentation(cfg):
         unclipped) after COLOR_AUG "random_order_shared_gray".
 
     Raises:
-        ValueError: for an unknown INPUT.GGNET.CROP or COLOR_AUG.
+        ValueError: for an unknown INPUT.GGNET.CROP or COLOR_AUG (``resolve_choice``).
     """
     g = cfg.INPUT.GGNET
-    if g.CROP == "center_affine":
-        augs = [RandomCenterAffine(g.INPUT_SIZE, tuple(g.SCALE_RANGE), g.SHIFT)]
-    elif g.CROP == "authors":
+    if resolve_choice("INPUT.GGNET.CROP", g.CROP) == CROP_RANDOM_BORDER:
         augs = [AuthorsRandomCrop(g.INPUT_SIZE, tuple(g.CROP_SCALES), g.CROP_BORDER)]
     else:
-        raise ValueError(f"INPUT.GGNET.CROP must be 'center_affine' or 'authors', got {g.CROP!r}")
+        augs = [RandomCenterAffine(g.INPUT_SIZE, tuple(g.SCALE_RANGE), g.SHIFT)]
     if g.FLIP_PROB > 0:
         augs.append(T.RandomFlip(prob=g.FLIP_PROB, horizontal=True, vertical=False))
     j = g.COLOR_JITTER
-    color_aug = g.get("COLOR_AUG", "detectron2_ops")
-    if color_aug not in COLOR_AUGS:
-        raise ValueError(f"INPUT.GGNET.COLOR_AUG must be one of {COLOR_AUGS}, got {color_aug!r}")
-    if color_aug == "random_order_shared_gray":
+    if resolve_choice("INPUT.GGNET.COLOR_AUG", g.COLOR_AUG) == COLOR_AUG_RANDOM_ORDER_SHARED_GRAY:
         if j > 0 or g.PCA_LIGHTING > 0:
             augs.append(RandomOrderColorJitter(j, g.PCA_LIGHTING, cfg.INPUT.FORMAT))
         return augs
@@ -268,10 +260,8 @@ def build_hoi_test_augmentation(cfg):
     ``INPUT.GGNET.TEST_PLACEMENT`` "top_left", ``[CenterAffine(TEST_SIZE)]`` for "center".
 
     Raises:
-        ValueError: an unknown TEST_PLACEMENT.
+        ValueError: an unknown TEST_PLACEMENT (``resolve_choice``).
     """
     g = cfg.INPUT.GGNET
-    placement = g.get("TEST_PLACEMENT", "top_left")
-    if placement not in TEST_PLACEMENTS:
-        raise ValueError(f"INPUT.GGNET.TEST_PLACEMENT must be one of {TEST_PLACEMENTS}, got {placement!r}")
-    return [CenterAffine(g.TEST_SIZE)] if placement == "center" else [ResizeLongestEdge(g.TEST_SIZE)]
+    placement = resolve_choice("INPUT.GGNET.TEST_PLACEMENT", g.TEST_PLACEMENT)
+    return [CenterAffine(g.TEST_SIZE)] if placement == PLACEMENT_CENTER else [ResizeLongestEdge(g.TEST_SIZE)]

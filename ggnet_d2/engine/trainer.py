@@ -12,14 +12,16 @@ from detectron2.utils.env import seed_all_rng
 from detectron2.utils.logger import setup_logger
 from torch.nn.parallel import DistributedDataParallel
 
+from ggnet_d2.config_choices import OPTIMIZER_ADAM, resolve_choice
 from ggnet_d2.data import HOIDatasetMapper
 from ggnet_d2.data.replacing_map_dataset import ReplacingMapDataset
+from ggnet_d2.data.zero_shot import (check_model_zero_shot_restriction, zero_shot_mapper_overrides,
+                                     zero_shot_train_dicts)
 from ggnet_d2.evaluation import build_hoi_evaluator
 from ggnet_d2.modeling import GGNetCheckpointer
-from ggnet_d2.modeling.heads import GlanceGazeHead
-from ggnet_d2.modeling.meta_arch.dataset_facts import adopt_dataset_facts
 
 from .batch_scaling import fit_batch_to_world_size
+from .dataset_facts import adopt_dataset_facts
 from .device_checks import check_amp_device, check_model_device, check_outputs_on_first_forward
 from .hooks import FiniteCheckHook
 from .speed import apply_speed_options, check_amp_precision
@@ -42,8 +44,8 @@ def create_ddp_model(model, **kwargs):
 
 
 def scale_glance_lr(param_groups, model, factor):
-    """Multiply the LR of the glance parameters (``glance_conv``, ``glance_cls`` of every GlanceGazeHead) by
-    ``factor``, splitting optimizer param groups where needed.
+    """Multiply the LR of the glance parameters (``model.glance_parameters()``: ``glance_conv``, ``glance_cls`` of
+    every GlanceGazeHead) by ``factor``, splitting optimizer param groups where needed.
 
     The authors' ``--recover_loss_weight`` (src/main.py): every parameter whose name contains "hm_rel" -- the glance
     head; the gaze modules are named refine_* / hm_dcn -- gets lr / refine_weight = 10x, and every LR drop multiplies
@@ -51,7 +53,8 @@ def scale_glance_lr(param_groups, model, factor):
 
     Args:
         param_groups (list[dict]): from ``get_default_optimizer_params`` (each with "params" and "lr").
-        model (nn.Module): the model those parameters belong to.
+        model (nn.Module): the model those parameters belong to, with ``glance_parameters()`` (GGNet; a
+            DistributedDataParallel wrapper is unwrapped).
         factor (float): LR multiplier.
 
     Returns:
@@ -59,8 +62,7 @@ def scale_glance_lr(param_groups, model, factor):
     """
     if factor == 1.0:
         return param_groups
-    glance = {id(p) for m in model.modules() if isinstance(m, GlanceGazeHead)
-              for p in [*m.glance_conv.parameters(), *m.glance_cls.parameters()]}
+    glance = {id(p) for p in getattr(model, "module", model).glance_parameters()}
     groups = []
     for group in param_groups:
         inside = [p for p in group["params"] if id(p) in glance]
@@ -154,25 +156,25 @@ class GGNetTrainer(DefaultTrainer):
             weight_decay_bias=cfg.SOLVER.WEIGHT_DECAY_BIAS,
         )
         params = scale_glance_lr(params, model, cfg.SOLVER.GLANCE_LR_FACTOR)
-        name = cfg.SOLVER.OPTIMIZER.upper()
-        if name == "ADAM":
+        if resolve_choice("SOLVER.OPTIMIZER", cfg.SOLVER.OPTIMIZER) == OPTIMIZER_ADAM:
             optimizer_cls, kwargs = torch.optim.Adam, {"weight_decay": cfg.SOLVER.WEIGHT_DECAY}
             if cfg.SOLVER.ADAM_FUSED:
                 kwargs["fused"] = True
-        elif name == "SGD":
+        else:
             optimizer_cls = torch.optim.SGD
             kwargs = {"momentum": cfg.SOLVER.MOMENTUM, "nesterov": cfg.SOLVER.NESTEROV,
                       "weight_decay": cfg.SOLVER.WEIGHT_DECAY}
-        else:
-            raise ValueError(f"SOLVER.OPTIMIZER must be 'ADAM' or 'SGD', got {cfg.SOLVER.OPTIMIZER!r}")
         return maybe_add_gradient_clipping(cfg, optimizer_cls)(params, lr=cfg.SOLVER.BASE_LR, **kwargs)
 
     @classmethod
     def build_train_loader(cls, cfg):
         """detectron2's training loader (its sampler, batching and workers from cfg) over a
         :class:`ReplacingMapDataset`: an image the mapper skips is replaced by another one, on any Python and
-        detectron2 version (v0.6's own retry fails on Python >= 3.11)."""
-        args = build_detection_train_loader.from_config(cfg, mapper=HOIDatasetMapper(cfg, is_train=True))
+        detectron2 version (v0.6's own retry fails on Python >= 3.11). Under a zero-shot split the dataset is the
+        training set without the unseen HOI classes, and hard negatives come from the seen classes (zero_shot.py)."""
+        dataset = zero_shot_train_dicts(cfg) if cfg.DATASETS.HOI.ZERO_SHOT_SPLIT else None
+        mapper = HOIDatasetMapper(cfg, is_train=True, **zero_shot_mapper_overrides(cfg))
+        args = build_detection_train_loader.from_config(cfg, mapper=mapper, dataset=dataset)
         args["dataset"] = ReplacingMapDataset(args["dataset"], args["mapper"])
         args["mapper"] = None
         return build_detection_train_loader(**args)
@@ -184,9 +186,11 @@ class GGNetTrainer(DefaultTrainer):
     @classmethod
     def test(cls, cfg, model, evaluators=None):
         """DefaultTrainer.test, after checking the model against each test dataset (person class) and giving it the
-        first one's correspondence where it has none (``adopt_dataset_facts``)."""
+        first one's correspondence where it has none (``adopt_dataset_facts``); under a zero-shot split, checking
+        that this correspondence admits every unseen class (``check_model_zero_shot_restriction``)."""
         for name in cfg.DATASETS.TEST:
             adopt_dataset_facts(model, name)
+            check_model_zero_shot_restriction(model, cfg, name)  # logs it; refuses one suppressing unseen classes
         return super().test(cfg, model, evaluators)
 
     @classmethod

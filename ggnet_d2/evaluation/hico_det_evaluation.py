@@ -7,8 +7,8 @@ concatenation), 11-point AP over MATLAB's ``0:0.1:1`` (whose fourth value is 0.3
 hoi_matching.py) summed as ``ap = ap + p/11``, mean of the final recall; Full / Rare (the official 138) / Non-rare
 (462) in Default and Known-Object mode.
 
-Coordinates (ground_truth_files.py has the conventions of each annotation form): predictions and dataset dicts are
-zero-based pixel indices (PPDM's frame); anno_bbox.mat is one-based and eval_one.m adds 1 to every detection box
+Coordinates (ggnet_d2/formats/hico_det.py has the conventions of each annotation form): predictions and dataset dicts
+are zero-based pixel indices (PPDM's frame); anno_bbox.mat is one-based and eval_one.m adds 1 to every detection box
 ("convert zero-based to one-based"). Here 1 is added to the detections and to the zero-based ground truth, so every
 IoU is computed on the numbers eval_one.m sees. Ground-truth HOIs marked ``invis`` are dropped.
 
@@ -19,8 +19,9 @@ written to per_hoi_ap.json and kept in ``known_object_source``.
 
 Where common Python ports differ (PPDM ``src/lib/eval/hico_eval.py``, reused by GGNet):
 * they skip predictions for images absent from their ground-truth file (the test images whose HOIs are all
-  invisible), which the MATLAB code counts as false positives -- here such entries (HICO test file names) are scored
-  as images without ground truth, in name order (the official image order);
+  invisible), which the MATLAB code counts as false positives -- here such entries (HICO-DET test images,
+  ``hico_test_image_names``) are scored as images without ground truth; entries of other images are refused; images
+  rank in name order (the official image order) whatever the annotation file's record order;
 * their IoU returns 0 for boxes whose intersection is a single pixel row/column (``left >= right``), whereas the
   inclusive convention counts it; they only score triplets seen in the test ground truth; their thresholds
   ``np.arange(0, 1.1, 0.1)`` differ from MATLAB's at 0.6 and 0.7 (0.6000000000000001, 0.7000000000000001);
@@ -30,7 +31,8 @@ import os
 
 import numpy as np
 
-from .ground_truth_files import HICO_TEST_IMAGE_PATTERN, read_hico_det_ground_truth, read_hico_image_labels
+from ..formats.hico_det import read_hico_det_ground_truth, read_hico_image_labels
+from ..formats.vocabulary import hico_test_image_names
 from .hoi_evaluation import HOIEvaluator
 
 __all__ = ["HICODetEvaluator"]
@@ -49,7 +51,6 @@ class HICODetEvaluator(HOIEvaluator):
 
     empty_class = "zero"
     box_shift = 1.0
-    extra_image_pattern = HICO_TEST_IMAGE_PATTERN
 
     def __init__(self, dataset_name=None, output_dir=None, *, image_labels_file=None, **kwargs):
         super().__init__(dataset_name, output_dir, **kwargs)
@@ -68,6 +69,9 @@ class HICODetEvaluator(HOIEvaluator):
         if sorted(np.concatenate([np.asarray(rare, int), np.asarray(non_rare, int)]).tolist()) != list(range(n)):
             raise ValueError(f"HICODetEvaluator: rare_hoi_ids and non_rare_hoi_ids of {self._dataset_name} "
                              f"do not partition the {n} HOI classes")
+
+    def _split_images(self):
+        return hico_test_image_names() if getattr(self._metadata, "hico_split", "test") == "test" else None
 
     def _read_ground_truth(self):
         """Any released HICO-DET form named by the metadata's ``json_file`` (PPDM json, hicodet json, .mat)."""

@@ -1,8 +1,8 @@
 """HOIEvaluator: triplet-class mAP of any registered HOI dataset, as a detectron2 DatasetEvaluator.
 
-The matching and AP are HICO-DET's (see hoi_matching.py); the classes are the dataset's (verb, object) triplets
-(metadata ``hoi_classes``). A predicted triplet whose (verb, object) is not one of those classes is not scored (it
-cannot be a detection of any class), and its count is logged. The subject's predicted category plays no part, as in the
+The matching and AP are HICO-DET's (see ggnet_d2/metrics/hoi_matching.py); the classes are the dataset's (verb,
+object) triplets (metadata ``hoi_classes``). A predicted triplet whose (verb, object) is not one of those classes is
+not scored (it cannot be a detection of any class), and its count is logged. The subject's predicted category plays no part, as in the
 official HICO-DET code, whose detections are (HOI class, human box, object box, score).
 """
 import logging
@@ -13,14 +13,11 @@ from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.evaluation import DatasetEvaluator
 from tabulate import tabulate
 
-from .hoi_scoring import KNOWN_OBJECT_SOURCES, HOIScorer
-from .hoi_triplet_eval import HOIGroundTruth
-from .prediction_format import (
-    gather_and_save_entries,
-    ground_truth_from_dataset_dicts,
-    invert_id_map,
-    outputs_to_prediction_entry,
-)
+from ..formats.ground_truth import HOIGroundTruth
+from ..formats.ids import invert_id_map
+from ..metrics.hoi_scoring import KNOWN_OBJECT_SOURCES, HOIScorer
+from ..metrics.zero_shot_subsets import seen_unseen_subsets
+from .prediction_format import gather_and_save_entries, ground_truth_from_dataset_dicts, outputs_to_prediction_entry
 
 __all__ = ["HOIEvaluator"]
 
@@ -33,7 +30,7 @@ class HOIEvaluator(DatasetEvaluator):
     Build it from a registered dataset name, or from explicit ``ground_truth`` + ``metadata`` (tests, offline use).
     ``process`` turns each image's model output into a PPDM-style prediction entry (dataset-file ids);
     ``evaluate`` gathers them to the main process and scores entries only, exactly as :meth:`evaluate_predictions`
-    does for a prediction file (hoi_scoring.py, shared with tools/evaluate_hoi.py).
+    does for a prediction file (metrics/hoi_scoring.py, shared with tools/evaluate_hoi.py).
 
     Every image of the split needs a prediction entry (an image the model did not see is an error unless
     ``allow_missing_images``). The ground truth is the registered dataset's dicts; HICODetEvaluator reads the HICO-DET
@@ -43,10 +40,9 @@ class HOIEvaluator(DatasetEvaluator):
     task = "hoi"
     empty_class = "nan"  # classes without test ground truth are left out of the means (reported as NaN)
     box_shift = 0.0  # pixels added to detections and ground truth before matching (HICO-DET: 1)
-    extra_image_pattern = None  # see HOIScorer
 
     def __init__(self, dataset_name=None, output_dir=None, *, distributed=True, ground_truth=None, metadata=None,
-                 allow_missing_images=False):
+                 allow_missing_images=False, drop_unknown_images=False, unseen_hoi_ids=None):
         """
         Args:
             dataset_name (str, optional): registered dataset; its dicts give the ground truth and its metadata the
@@ -59,6 +55,10 @@ class HOIEvaluator(DatasetEvaluator):
                 ``hoi_classes``, ``thing_dataset_id_to_contiguous_id``, ``verb_dataset_id_to_contiguous_id``).
             allow_missing_images (bool): score images of the split without a prediction entry as images without
                 detections (default: refuse, naming how many and the first few).
+            drop_unknown_images (bool): leave out (with a warning) entries of images that are not in the split
+                (default: refuse, naming the first; ``TEST.HOI.DROP_UNKNOWN_IMAGES``).
+            unseen_hoi_ids (sequence[int], optional): the unseen classes of a zero-shot split: Seen / Unseen
+                subsets are added to the metrics (metrics/zero_shot_subsets.py).
 
         Raises:
             ValueError: when neither a dataset name nor ground truth + metadata is given, or metadata lacks a key.
@@ -72,6 +72,7 @@ class HOIEvaluator(DatasetEvaluator):
         self._output_dir = output_dir
         self._distributed = distributed
         self._allow_missing_images = allow_missing_images
+        self._drop_unknown_images = drop_unknown_images
         self._ground_truth_arg = ground_truth
         self._ground_truth = None
         for key in ("hoi_classes", "thing_dataset_id_to_contiguous_id", "verb_dataset_id_to_contiguous_id"):
@@ -82,12 +83,18 @@ class HOIEvaluator(DatasetEvaluator):
         self._verb_to_file = invert_id_map(metadata.verb_dataset_id_to_contiguous_id, "verb ids")
         self._validate_metadata()
         self._scorer = HOIScorer(metadata, self._dataset_name, self.empty_class, self.box_shift,
-                                 self.extra_image_pattern)
+                                 self._split_images())
+        if unseen_hoi_ids is not None:
+            self._scorer.subsets.update(seen_unseen_subsets(unseen_hoi_ids, len(self._hoi_objects)))
         self.known_object_source = None
         self.reset()
 
     def _validate_metadata(self):
         """Hook for protocol-specific checks of the metadata."""
+
+    def _split_images(self):
+        """Images of the split the annotation file may lack (see HOIScorer); None: the ground truth's images."""
+        return None
 
     def reset(self):
         """Forget the predictions collected so far."""
@@ -133,10 +140,10 @@ class HOIEvaluator(DatasetEvaluator):
         return self.evaluate_predictions(entries)
 
     def evaluate_predictions(self, entries, source="predictions"):
-        """Score PPDM-style prediction entries against the ground truth (hoi_scoring.py).
+        """Score PPDM-style prediction entries against the ground truth (metrics/hoi_scoring.py).
 
         Args:
-            entries (list[dict]): prediction entries (prediction_arrays.py), any order, one per image.
+            entries (list[dict]): prediction entries (formats/predictions.py), any order, one per image.
             source (str): named in error messages (e.g. the prediction file's path).
 
         Returns:
@@ -146,11 +153,11 @@ class HOIEvaluator(DatasetEvaluator):
             ``self.known_object_source``.
 
         Raises:
-            ValueError: for malformed entries, duplicate images, images outside the ground truth, or images of the
-                split without an entry (unless ``allow_missing_images``).
+            ValueError: for malformed entries, duplicate images, images outside the split (unless
+                ``drop_unknown_images``), or images of the split without an entry (unless ``allow_missing_images``).
         """
         metrics, details = self._scorer.score(entries, self.ground_truth, source, self._allow_missing_images,
-                                              self._known_object_images())
+                                              self._known_object_images(), self._drop_unknown_images)
         self.known_object_source = KNOWN_OBJECT_SOURCES[details["known_object_source"]]
         self._report(metrics, details)
         return {self.task: metrics}

@@ -19,8 +19,8 @@ import numpy as np
 from detectron2.structures import BoxMode
 from detectron2.utils import comm
 
-from .prediction_arrays import decode_prediction_entries
-from .prediction_arrays import load_prediction_file as _load_prediction_file
+from ..formats.ids import invert_id_map
+from ..formats.predictions import decode_prediction_entries
 
 __all__ = [
     "gather_and_save_entries",
@@ -28,30 +28,8 @@ __all__ = [
     "outputs_to_prediction_entry",
     "entry_to_triplets",
     "ground_truth_from_dataset_dicts",
-    "load_prediction_file",
     "save_prediction_file",
 ]
-
-
-def invert_id_map(mapping, what):
-    """Invert a ``*_dataset_id_to_contiguous_id`` metadata map.
-
-    Args:
-        mapping (dict[int, int]): file id -> contiguous id.
-        what (str): name used in the error message.
-
-    Returns:
-        dict[int, int]: contiguous id -> file id.
-
-    Raises:
-        ValueError: when two file ids map to the same contiguous id.
-    """
-    inverse = {}
-    for file_id, contiguous in mapping.items():
-        if int(contiguous) in inverse:
-            raise ValueError(f"{what}: contiguous id {contiguous} has two dataset ids")
-        inverse[int(contiguous)] = int(file_id)
-    return inverse
 
 
 def _field(instances, name):
@@ -122,7 +100,7 @@ def entry_to_triplets(entry, thing_file_to_contiguous, verb_file_to_contiguous, 
 
     Raises:
         ValueError: naming the file and record for a bad key, index, unknown id, malformed box or non-finite score
-            (:func:`prediction_arrays.decode_prediction_entries`, which decodes whole files at once).
+            (:func:`ggnet_d2.formats.predictions.decode_prediction_entries`).
     """
     t = decode_prediction_entries([entry], thing_file_to_contiguous, verb_file_to_contiguous, source)
     return {"subject_boxes": t.subject_boxes, "object_boxes": t.object_boxes, "object_classes": t.object_classes,
@@ -162,19 +140,6 @@ def ground_truth_from_dataset_dicts(dataset_dicts, source="dataset"):
             pairs.append((hoi, [float(v) for v in boxes[0]], [float(v) for v in boxes[1]]))
         ground_truth[name] = pairs
     return ground_truth
-
-
-def load_prediction_file(path, extra_entry_keys=()):
-    """Read a PPDM-style prediction JSON (list of entries) and check the entries' keys.
-
-    Same as :func:`prediction_arrays.load_prediction_file` (orjson, entry keys checked; records are checked when
-    decoded).
-
-    Raises:
-        ValueError: naming the file and entry when it is not a list of entries or an entry has an unknown or
-            missing key.
-    """
-    return _load_prediction_file(path, extra_entry_keys)
 
 
 def save_prediction_file(entries, path):

@@ -19,7 +19,7 @@ Conversion of one image's prediction entry to the official per-person detections
   (any object) count towards the agent score only.
 
 Every image of the split needs an entry (an image never run through the model is an error unless
-``allow_missing_images``), and entries are checked as for HICO-DET (prediction_arrays.py).
+``allow_missing_images``), and entries are checked as for HICO-DET (formats/predictions.py).
 """
 import json
 import logging
@@ -31,9 +31,11 @@ from detectron2.data import MetadataCatalog
 from detectron2.evaluation import DatasetEvaluator
 from tabulate import tabulate
 
-from .prediction_arrays import decode_prediction_entries, image_positions
-from .prediction_format import gather_and_save_entries, invert_id_map, outputs_to_prediction_entry
-from .vcoco_protocol import VCOCOGroundTruth, vcoco_agent_eval, vcoco_role_eval
+from ..formats.ids import int_map, invert_id_map
+from ..formats.predictions import decode_prediction_entries, image_positions
+from ..metrics.hoi_scoring import percent
+from ..metrics.vcoco_protocol import VCOCOGroundTruth, vcoco_agent_eval, vcoco_role_eval
+from .prediction_format import gather_and_save_entries, outputs_to_prediction_entry
 
 __all__ = ["VCOCOEvaluator", "vcoco_verb_mapping", "vcoco_detections_from_entry"]
 
@@ -132,12 +134,12 @@ def _empty_detection(image_id, person_box, actions, roles):
 
 
 class VCOCOEvaluator(DatasetEvaluator):
-    """V-COCO AP_agent, AP_role Scenario 1 and Scenario 2 (percent), official protocol (vcoco_protocol.py)."""
+    """V-COCO AP_agent, AP_role Scenario 1 and Scenario 2 (percent), official protocol (metrics/vcoco_protocol.py)."""
 
     extra_entry_keys = ("agent_prediction",)
 
     def __init__(self, dataset_name=None, output_dir=None, *, distributed=True, metadata=None, ground_truth=None,
-                 allow_missing_images=False):
+                 allow_missing_images=False, drop_unknown_images=False):
         """
         Args:
             dataset_name (str, optional): registered V-COCO dataset; its metadata names ``vcoco_ann_file``,
@@ -148,6 +150,8 @@ class VCOCOEvaluator(DatasetEvaluator):
             ground_truth (VCOCOGroundTruth, optional): replaces loading the official files.
             allow_missing_images (bool): score images of the split without a prediction entry as images without
                 detections (default: refuse, naming how many and the first few).
+            drop_unknown_images (bool): leave out (with a warning) entries of images that are not in the split
+                (default: refuse, naming the first).
 
         Raises:
             ValueError: when metadata keys are missing or a verb name does not map to an action/role.
@@ -160,6 +164,7 @@ class VCOCOEvaluator(DatasetEvaluator):
         self._output_dir = output_dir
         self._distributed = distributed
         self._allow_missing_images = allow_missing_images
+        self._drop_unknown_images = drop_unknown_images
         if ground_truth is None:
             files = [getattr(metadata, k, None) for k in ("vcoco_ann_file", "coco_annotation_file", "vcoco_ids_file")]
             if None in files:
@@ -168,8 +173,8 @@ class VCOCOEvaluator(DatasetEvaluator):
             ground_truth = VCOCOGroundTruth(*files)
         self._gt = ground_truth
         self._verb_mapping = vcoco_verb_mapping(metadata.verb_classes, ground_truth.actions, ground_truth.roles)
-        self._verb_from_file = {int(k): int(v) for k, v in metadata.verb_dataset_id_to_contiguous_id.items()}
-        self._thing_from_file = {int(k): int(v) for k, v in metadata.thing_dataset_id_to_contiguous_id.items()}
+        self._verb_from_file = int_map(metadata.verb_dataset_id_to_contiguous_id)
+        self._thing_from_file = int_map(metadata.thing_dataset_id_to_contiguous_id)
         self._verb_to_file = invert_id_map(metadata.verb_dataset_id_to_contiguous_id, "verb ids")
         self._thing_to_file = invert_id_map(metadata.thing_dataset_id_to_contiguous_id, "thing ids")
         self.reset()
@@ -191,6 +196,31 @@ class VCOCOEvaluator(DatasetEvaluator):
             return {}
         return self.evaluate_predictions(entries)
 
+    def _entry_images(self, entries, source):
+        """The entries of images of the split, their COCO image ids and ground-truth image keys.
+
+        Raises:
+            ValueError: naming the first entry of an image outside the split, unless ``drop_unknown_images``.
+        """
+        position = {e["id"]: k for k, e in enumerate(self._gt.images)}
+        kept, image_ids, names, dropped = [], [], [], []
+        for k, entry in enumerate(entries):
+            image_id = entry.get("image_id", self._gt.file_to_image_id.get(os.path.basename(entry["file_name"])))
+            if image_id is None or int(image_id) not in position:
+                if not self._drop_unknown_images:
+                    raise ValueError(f"{source}: entry {k}: image {entry['file_name']} is not in the V-COCO ground "
+                                     "truth (--drop-unknown-images / TEST.HOI.DROP_UNKNOWN_IMAGES leaves such "
+                                     "entries out)")
+                dropped.append(entry["file_name"])
+                continue
+            kept.append(entry)
+            image_ids.append(int(image_id))
+            names.append(self._gt.images[position[int(image_id)]]["file_name"] or str(image_id))
+        if dropped:
+            logger.warning("%s: %d entries of images that are not in the V-COCO split were left out (e.g. %s)",
+                           source, len(dropped), dropped[0])
+        return kept, image_ids, names
+
     def evaluate_predictions(self, entries, source="predictions"):
         """Score PPDM-style entries.
 
@@ -198,21 +228,15 @@ class VCOCOEvaluator(DatasetEvaluator):
             dict: ``{"vcoco": {"AP_agent", "AP_role_scenario_1", "AP_role_scenario_2"}}`` in percent.
 
         Raises:
-            ValueError: for a malformed entry (prediction_arrays.py), an entry whose image is not in the V-COCO
-                split, two entries of one image, or (unless ``allow_missing_images``) images without an entry.
+            ValueError: for a malformed entry (formats/predictions.py), an entry whose image is not in the V-COCO
+                split (unless ``drop_unknown_images``), two entries of one image, or (unless
+                ``allow_missing_images``) images without an entry.
         """
         # the same checks as for HICO-DET: keys, boxes, ids, indices, scores, one entry per image of the split
         decode_prediction_entries(entries, self._thing_from_file, self._verb_from_file, source, self.extra_entry_keys)
-        position = {e["id"]: k for k, e in enumerate(self._gt.images)}
-        names, image_ids = [], []
-        for k, entry in enumerate(entries):
-            image_id = entry.get("image_id", self._gt.file_to_image_id.get(os.path.basename(entry["file_name"])))
-            if image_id is None or int(image_id) not in position:
-                raise ValueError(f"{source}: entry {k}: image {entry['file_name']} is not in the V-COCO ground truth")
-            image_ids.append(int(image_id))
-            names.append(self._gt.images[position[int(image_id)]]["file_name"] or str(image_id))
+        entries, image_ids, names = self._entry_images(entries, source)
         image_index = {e["file_name"] or str(e["id"]): k for k, e in enumerate(self._gt.images)}
-        _, missing = image_positions(names, image_index, source, self._allow_missing_images)
+        _, missing, _ = image_positions(names, image_index, source, self._allow_missing_images)
         if missing:
             logger.warning("%s: %d image(s) of the V-COCO split have no prediction entry (e.g. %s); scored as images "
                            "without detections", source, len(missing), missing[0])
@@ -228,17 +252,13 @@ class VCOCOEvaluator(DatasetEvaluator):
         logger.info("V-COCO evaluation:\n%s", tabulate([[k, f"{v:.2f}"] for k, v in metrics.items()],
                                                       headers=["metric", "%"], tablefmt="pipe"))
         if self._output_dir:
-            per_class = {"agent": {a: _pct(v) for a, v in zip(self._gt.actions, agent_ap)},
+            per_class = {"agent": {a: percent(v) for a, v in zip(self._gt.actions, agent_ap)},
                          "role_scenario_1": {}, "role_scenario_2": {}}
             for aid, (action, roles) in enumerate(zip(self._gt.actions, self._gt.roles)):
                 for rid, role in enumerate(roles[1:]):
-                    per_class["role_scenario_1"][f"{action}_{role}"] = _pct(role1[aid, rid])
-                    per_class["role_scenario_2"][f"{action}_{role}"] = _pct(role2[aid, rid])
+                    per_class["role_scenario_1"][f"{action}_{role}"] = percent(role1[aid, rid])
+                    per_class["role_scenario_2"][f"{action}_{role}"] = percent(role2[aid, rid])
             os.makedirs(self._output_dir, exist_ok=True)
             with open(os.path.join(self._output_dir, "vcoco_ap.json"), "w") as f:
                 json.dump({"metrics": metrics, "per_class": per_class}, f, indent=1)
         return {"vcoco": metrics}
-
-
-def _pct(x):
-    return None if np.isnan(x) else float(x) * 100.0

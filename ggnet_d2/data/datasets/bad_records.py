@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 
 from detectron2.data import DatasetCatalog
 
+from ...config_choices import resolve_choice
+
 __all__ = ["BadRecordError", "BadRecordPolicy", "PolicyLoader", "configure_hoi_datasets", "SkipLog"]
 
 logger = logging.getLogger(__name__)
-
-_VALID_POLICIES = ("skip", "error")
 
 
 class BadRecordError(ValueError):
@@ -43,19 +43,15 @@ class BadRecordPolicy:
     box_clip_tolerance: float = 2.0
 
     def __post_init__(self):
-        if self.policy not in _VALID_POLICIES:
-            raise ValueError(f"DATASETS.HOI.BAD_RECORD_POLICY must be one of {_VALID_POLICIES}, got {self.policy!r}")
+        resolve_choice("DATASETS.HOI.BAD_RECORD_POLICY", self.policy)
         if not self.box_clip_tolerance >= 0:
             raise ValueError(f"DATASETS.HOI.BOX_CLIP_TOLERANCE must be >= 0 pixels, got {self.box_clip_tolerance!r}")
 
     @classmethod
     def from_config(cls, cfg):
-        """The policy of ``cfg.DATASETS.HOI`` (defaults for a config without GGNet's keys)."""
-        hoi = cfg.DATASETS.get("HOI", None)
-        if hoi is None:
-            return cls()
-        return cls(hoi.get("BAD_RECORD_POLICY", "skip"), bool(hoi.get("CHECK_IMAGE_FILES", True)),
-                   float(hoi.get("BOX_CLIP_TOLERANCE", 2.0)))
+        """The policy of ``cfg.DATASETS.HOI`` (a GGNet config, ``add_ggnet_config``)."""
+        hoi = cfg.DATASETS.HOI
+        return cls(hoi.BAD_RECORD_POLICY, bool(hoi.CHECK_IMAGE_FILES), float(hoi.BOX_CLIP_TOLERANCE))
 
     def with_(self, **changes):
         """A copy with some fields changed (tests, scripts)."""

@@ -13,7 +13,8 @@ from collections import Counter
 
 import numpy as np
 
-from .constants import (
+from ...formats.ids import parse_dataset_id
+from ...formats.vocabulary import (
     COCO_THING_DATASET_IDS,
     HICO_OBJECTS_COCO_ORDER,
     HICO_RARE_HOI_IDS,
@@ -24,7 +25,7 @@ from .constants import (
     VCOCO_PPDM_VERB_NAMES,
 )
 from .hico_det import hico_official_correspondence, hico_official_hoi_classes, hico_ppdm_static_metadata
-from .hoi_json import parse_dataset_id, rare_split, read_json_file
+from .hoi_json import rare_split, read_json_file
 from .register_hoi import register_hoi_json
 
 __all__ = ["register_all_builtin_hoi", "count_hoi_pairs", "load_correspondence", "load_vcoco_correspondence",

@@ -2,8 +2,9 @@
 
 ``instances_{train,test}2015.json`` (F. Zhang's public ``hicodet`` utilities) holds, per image, one human box and one
 object box per HOI instance (original pixels, XYXY, anno_bbox.mat's one-based values), the HOI class (0..599), object
-class (0..79, alphabetical) and verb class (0..116), plus the official correspondence and rare/non-rare lists. The
-loader shifts boxes by -1 into the zero-based frame of PPDM's files.
+class (0..79, alphabetical) and verb class (0..116), plus the official correspondence and rare/non-rare lists; the
+file and its image entries are read by ggnet_d2/formats/hico_det.py (boxes shifted by -1 into the zero-based frame of
+PPDM's files), which the evaluators use too. The loader checks the boxes against the image size and builds the dicts.
 """
 import os
 import re
@@ -11,27 +12,20 @@ import re
 import numpy as np
 from detectron2.structures import BoxMode
 
-from .bad_records import BadRecordPolicy, SkipLog
-from .constants import COCO_THING_DATASET_IDS, HICO_HOI_LIST, HICO_OBJECTS_COCO_ORDER, HICO_VERBS
+from ...formats.hico_det import hicodet_header, parse_hicodet_annotation
+from ...formats.records import RecordProblem, fit_box, parse_size
+from ...formats.vocabulary import HICO_OBJECTS_COCO_ORDER, HICO_VERBS, hico_hoi_classes, hico_ppdm_id_maps
+from .bad_records import BadRecordError, BadRecordPolicy, SkipLog
 from .hoi_json import log_verb_histogram, read_json_file
-from .record_checks import RecordProblem, fit_box, parse_box, parse_size
 
 __all__ = [
     "load_hico_det_instances", "hico_official_hoi_classes", "hico_official_correspondence", "hico_ppdm_static_metadata",
 ]
 
 
-def hico_official_hoi_classes():
-    """HICO-DET's 600 HOI classes in the official ``list_action`` order, as (verb_id, object category_id).
-
-    Verb ids are HICO-DET's 0..116 (alphabetical); object ids are contiguous in COCO order (person = 0).
-
-    Returns:
-        list[tuple[int, int]] of length 600; index = HOI class id.
-    """
-    coco_index = {name: i for i, name in enumerate(HICO_OBJECTS_COCO_ORDER)}
-    verb_index = {name: i for i, name in enumerate(HICO_VERBS)}
-    return [(verb_index[v], coco_index[obj]) for obj, verbs in HICO_HOI_LIST for v in verbs.split()]
+# HICO-DET's 600 HOI classes in the official list_action order as (verb_id, object category_id); the name this
+# package used before the torch-free vocabulary (ggnet_d2.formats.vocabulary.hico_hoi_classes).
+hico_official_hoi_classes = hico_hoi_classes
 
 
 def hico_official_correspondence():
@@ -44,12 +38,13 @@ def hico_official_correspondence():
 
 def hico_ppdm_static_metadata():
     """Metadata of HICO-DET known without reading files: class lists (COCO order), id maps, evaluator type."""
+    things, verbs = hico_ppdm_id_maps()
     return {
         "thing_classes": list(HICO_OBJECTS_COCO_ORDER),
         "verb_classes": list(HICO_VERBS),
         "person_class_id": 0,
-        "thing_dataset_id_to_contiguous_id": {d: i for i, d in enumerate(COCO_THING_DATASET_IDS)},
-        "verb_dataset_id_to_contiguous_id": {i + 1: i for i in range(len(HICO_VERBS))},
+        "thing_dataset_id_to_contiguous_id": things,
+        "verb_dataset_id_to_contiguous_id": verbs,
         "evaluator_type": "hico_det",
     }
 
@@ -81,31 +76,21 @@ def load_hico_det_instances(json_file, image_root=None, policy=None):
         non_rare_hoi_ids (462), evaluator_type "hico_det", json_file, image_root.
 
     Raises:
-        ValueError: the file lacks a hicodet key, or its object names are not HICO-DET's 80.
-        BadRecordError: under the "error" policy, for an HOI whose object/verb disagrees with the file's
-            correspondence, a degenerate box, a box outside the image by more than ``policy.box_clip_tolerance``,
-            a null, non-numeric or non-finite value or a malformed entry (file, image index and name, HOI index);
-            under any policy, for a file that is not valid JSON (the file named).
+        BadRecordError: the file is not JSON, lacks a hicodet key, or its object names are not HICO-DET's 80;
+            under the "error" policy, for an HOI whose object/verb disagrees with the file's correspondence, a
+            degenerate box, a box outside the image by more than ``policy.box_clip_tolerance``, a null, non-numeric or non-finite value or a malformed entry (file, image index and name, HOI index).
     """
     policy = policy or BadRecordPolicy()
     d = read_json_file(json_file)
-    if not isinstance(d, dict):
-        raise ValueError(f"{json_file}: not a hicodet-format instances file (a JSON object)")
-    for key in ("annotation", "filenames", "size", "empty", "objects", "verbs", "correspondence", "rare", "non_rare"):
-        if key not in d:
-            raise ValueError(f"{json_file}: missing key {key!r}; not a hicodet-format instances file")
-    coco_index = {name: i for i, name in enumerate(HICO_OBJECTS_COCO_ORDER)}
-    if sorted(d["objects"]) != sorted(HICO_OBJECTS_COCO_ORDER):
-        raise ValueError(f"{json_file}: 'objects' are not HICO-DET's 80 object names")
-    obj_map = {i: coco_index[name] for i, name in enumerate(d["objects"])}
-    verb_map = {i: i for i in range(len(d["verbs"]))}
-    person = coco_index["person"]
-
-    hoi_classes = [None] * len(d["correspondence"])
+    try:
+        header = hicodet_header(d, json_file)
+    except ValueError as e:
+        raise BadRecordError(str(e)) from None
+    obj_map, hoi_classes = header["thing_dataset_id_to_contiguous_id"], header["hoi_classes"]
+    person = HICO_OBJECTS_COCO_ORDER.index("person")
     valid = np.zeros((len(d["verbs"]), len(obj_map)), dtype=bool)
-    for hoi, obj, verb in d["correspondence"]:
-        hoi_classes[hoi] = (int(verb), obj_map[obj])
-        valid[verb, obj_map[obj]] = True
+    for verb, obj in hoi_classes:
+        valid[verb, obj] = True
 
     skips = SkipLog(json_file, policy.policy)
     records = []
@@ -116,20 +101,8 @@ def load_hico_det_instances(json_file, image_root=None, policy=None):
             records.append(rec)
     skips.summary(len(d["filenames"]))
 
-    meta = {
-        "thing_classes": list(HICO_OBJECTS_COCO_ORDER),
-        "verb_classes": list(d["verbs"]),
-        "person_class_id": person,
-        "thing_dataset_id_to_contiguous_id": obj_map,
-        "verb_dataset_id_to_contiguous_id": verb_map,
-        "valid_verb_object": valid,
-        "hoi_classes": hoi_classes,
-        "rare_hoi_ids": sorted(int(x) for x in d["rare"]),
-        "non_rare_hoi_ids": sorted(int(x) for x in d["non_rare"]),
-        "evaluator_type": "hico_det",
-        "json_file": json_file,
-        "image_root": image_root,
-    }
+    meta = dict(header, person_class_id=person, valid_verb_object=valid, evaluator_type="hico_det",
+                json_file=json_file, image_root=image_root)
     log_verb_histogram(records, meta["verb_classes"], json_file)
     return records, meta
 
@@ -149,18 +122,11 @@ def _parse_hico_record(i, name, ann, size, obj_map, person, hoi_classes, skips, 
     if not (isinstance(size, (list, tuple)) and len(size) == 2):
         raise RecordProblem("malformed_record", f"size {size!r} is not [width, height]")
     height, width = parse_size(size[1], size[0])
-    keys = ("boxes_h", "boxes_o", "hoi", "object", "verb")
-    if not isinstance(ann, dict) or not all(isinstance(ann.get(k), list) for k in keys):
-        raise RecordProblem("malformed_record", f"annotation is not an object with the lists {keys}")
-    if len({len(ann[k]) for k in keys}) != 1:
-        raise RecordProblem("malformed_record", f"the lists {keys} differ in length")
     boxes, index, num_clipped = [], {}, 0
 
     def box_id(box, cat):
         nonlocal num_clipped
-        # The file keeps anno_bbox.mat's one-based pixel indices; dataset dicts are zero-based like PPDM's files
-        # (the .mat values - 1), the frame the model learns and the evaluators expect (ground_truth_files.py).
-        box, clipped = fit_box([v - 1.0 for v in parse_box(box)], width, height, policy.box_clip_tolerance)
+        box, clipped = fit_box(box, width, height, policy.box_clip_tolerance)
         num_clipped += clipped
         key = (*box, cat)
         if key not in index:
@@ -169,12 +135,9 @@ def _parse_hico_record(i, name, ann, size, obj_map, person, hoi_classes, skips, 
         return index[key]
 
     hois = []
-    for k, (bh, bo, hoi, obj, verb) in enumerate(zip(*(ann[key] for key in keys))):
+    for k, (hoi, verb, obj, human, thing) in enumerate(parse_hicodet_annotation(ann, obj_map, hoi_classes)):
         try:
-            ids = [v for v in (hoi, obj, verb) if isinstance(v, int) and not isinstance(v, bool)]
-            if len(ids) != 3 or not (0 <= hoi < len(hoi_classes)) or hoi_classes[hoi] != (verb, obj_map.get(obj)):
-                raise RecordProblem("unknown_verb", f"HOI {hoi!r} does not match verb {verb!r} / object {obj!r}")
-            s, o = box_id(bh, person), box_id(bo, obj_map[obj])
+            s, o = box_id(human, person), box_id(thing, obj)
         except RecordProblem as p:
             raise p.at(f" hoi #{k}") from None
         hois.append({"subject_id": s, "object_id": o, "verb_id": int(verb), "hoi_id": int(hoi)})

@@ -4,44 +4,26 @@ The file is a list of ``{file_name, annotations: [{bbox: [x1, y1, x2, y2], categ
 hoi_annotation: [{subject_id, object_id, category_id}]}`` (original pixels, XYXY absolute; ids int or str) as released
 by the PPDM (Liao et al., CVPR 2020) and GGNet (Zhong et al., CVPR 2021) authors for HICO-DET, V-COCO and HOI-W.
 """
-import json
 import logging
 import os
-import re
 from collections import Counter
 
 import numpy as np
 from detectron2.structures import BoxMode
 
+from ...formats.ids import int_map, parse_dataset_id
+from ...formats.json_file import FormatError, load_json
+from ...formats.records import RecordProblem, fit_box, parse_ppdm_record, parse_size
 from .bad_records import BadRecordError, BadRecordPolicy, SkipLog
 from .lazy_metadata import set_missing_metadata
-from .record_checks import (
-    RecordProblem, fit_box, image_file_problem, image_size_from_file, parse_box, parse_size, size_mismatch,
-)
+from .record_checks import image_file_problem, image_size_from_file, size_mismatch
 
-__all__ = ["load_hoi_json", "parse_dataset_id", "derive_hoi_metadata", "rare_split", "log_verb_histogram",
+__all__ = ["load_hoi_json", "derive_hoi_metadata", "rare_split", "log_verb_histogram",
            "read_json_file"]
 
 logger = logging.getLogger(__name__)
 
 RARE_THRESHOLD = 10  # HICO-DET protocol (Chao et al. 2018): a HOI class is rare with < 10 training instances
-
-
-def parse_dataset_id(value):
-    """A file's class id as int: ints stay, strings such as ``"3"`` or ``"3\\n"`` (HOI-W) are parsed.
-
-    Raises:
-        ValueError: for anything else (the caller adds the file and record).
-    """
-    if isinstance(value, bool):
-        raise ValueError(f"id {value!r} is not an integer")
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    raise ValueError(f"id {value!r} is not an integer")
 
 
 def _sorted_ids(values):
@@ -57,14 +39,6 @@ def _sorted_ids(values):
 def _dicts(value):
     """The dict entries of a JSON list field (anything else yields nothing; the record check reports it)."""
     return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
-
-
-def _list_field(raw, key):
-    """``raw[key]`` as a list ([] when absent). Raises RecordProblem for null or a non-list."""
-    value = raw.get(key, [])
-    if not isinstance(value, list):
-        raise RecordProblem("malformed_record", f"{key!r} is {value!r}, not a list")
-    return value
 
 
 def _check_record(i, raw, json_file, image_root, thing_map, verb_map, policy, skips, ignored_verbs=()):
@@ -90,53 +64,24 @@ def _parse_record(i, raw, image_root, thing_map, verb_map, policy, skips, ignore
     else:
         height, width = image_size_from_file(path)
         size_from_record = False
+    num_clipped = 0
 
-    annotations, num_clipped = [], 0
-    for j, ann in enumerate(_list_field(raw, "annotations")):
+    def fit(box):
+        nonlocal num_clipped
         try:
-            if not isinstance(ann, dict):
-                raise RecordProblem("malformed_record", f"{ann!r} is not an object")
-            box = parse_box(ann.get("bbox"))
-            try:
-                cat = thing_map[parse_dataset_id(ann.get("category_id"))]
-            except (KeyError, ValueError):
-                raise RecordProblem("unknown_category",
-                                    f"unknown object category_id {ann.get('category_id')!r}") from None
-            try:
-                box, clipped = fit_box(box, width, height, policy.box_clip_tolerance)
-            except RecordProblem as p:
-                mismatch = size_mismatch(path, height, width) if size_from_record else None
-                raise (mismatch or p) from None
+            box, clipped = fit_box(box, width, height, policy.box_clip_tolerance)
         except RecordProblem as p:
-            raise p.at(f" annotation #{j}") from None
+            mismatch = size_mismatch(path, height, width) if size_from_record else None
+            raise (mismatch or p) from None
         num_clipped += clipped
-        annotations.append({"bbox": box, "bbox_mode": BoxMode.XYXY_ABS, "category_id": cat})
+        return box
 
-    hois = []
-    for k, hoi in enumerate(_list_field(raw, "hoi_annotation")):
-        where = f" hoi #{k}"
-        if not isinstance(hoi, dict):
-            raise RecordProblem("malformed_record", f"{hoi!r} is not an object").at(where)
-        try:
-            s, o = parse_dataset_id(hoi.get("subject_id")), parse_dataset_id(hoi.get("object_id"))
-        except ValueError:
-            raise RecordProblem("malformed_record", "subject_id/object_id are not integers").at(where) from None
-        if not (0 <= s < len(annotations) and 0 <= o < len(annotations)):
-            raise RecordProblem("hoi_index_out_of_range",
-                                f"subject_id {s} / object_id {o} outside the {len(annotations)} boxes").at(where)
-        try:
-            verb_dataset_id = parse_dataset_id(hoi.get("category_id"))
-            if verb_dataset_id in ignored_verbs:
-                continue
-            verb = verb_map[verb_dataset_id]
-        except (KeyError, ValueError):
-            raise RecordProblem("unknown_verb",
-                                f"unknown verb category_id {hoi.get('category_id')!r}").at(where) from None
-        hois.append({"subject_id": s, "object_id": o, "verb_id": verb})
-
+    annotations, hois = parse_ppdm_record(raw, thing_map, verb_map, ignored_verbs, fit)
     skips.num_clipped += num_clipped
     return {"file_name": path, "image_id": i, "height": height, "width": width,
-            "annotations": annotations, "hoi_annotations": hois}
+            "annotations": [{"bbox": box, "bbox_mode": BoxMode.XYXY_ABS, "category_id": cat}
+                            for box, cat in annotations],
+            "hoi_annotations": [{"subject_id": sub, "object_id": obj, "verb_id": verb} for sub, obj, verb in hois]}
 
 
 def rare_split(counts):
@@ -194,12 +139,12 @@ def log_verb_histogram(records, verb_classes, dataset):
 
 
 def read_json_file(json_file):
-    """``json.load`` of ``json_file``; malformed JSON raises BadRecordError naming the file (and the position)."""
+    """``json_file`` parsed (formats/json_file.py: msgspec, NaN / Infinity tokens read as floats for the record
+    checks); a file that cannot be read or is not JSON raises BadRecordError naming the file and the position."""
     try:
-        with open(json_file) as f:
-            return json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise BadRecordError(f"{json_file}: not valid JSON ({e})") from None
+        return load_json(json_file)
+    except FormatError as e:
+        raise BadRecordError(str(e)) from None
 
 
 def _load(json_file, image_root, dataset_name=None, metadata=None, policy=None, log=True):
@@ -224,8 +169,7 @@ def _load(json_file, image_root, dataset_name=None, metadata=None, policy=None, 
     if verb_map is None:
         ids = _sorted_ids(h.get("category_id") for r in records_raw for h in _dicts(r.get("hoi_annotation")))
         verb_map = {d: i for i, d in enumerate(ids)}
-    thing_map = {int(k): int(v) for k, v in thing_map.items()}
-    verb_map = {int(k): int(v) for k, v in verb_map.items()}
+    thing_map, verb_map = int_map(thing_map), int_map(verb_map)
     thing_classes = list(metadata.get("thing_classes") or [str(d) for d in sorted(thing_map, key=thing_map.get)])
     verb_classes = list(metadata.get("verb_classes") or [str(d) for d in sorted(verb_map, key=verb_map.get)])
 

@@ -10,6 +10,7 @@ from torch import nn
 from detectron2.layers import ShapeSpec
 from detectron2.modeling import BACKBONE_REGISTRY, Backbone
 
+from ...config_choices import UP_CONV_DCN, resolve_choice
 from .dla_up import DLAUp, IDAUp
 
 __all__ = ["DLA", "DLASegBackbone", "build_dla34_backbone"]
@@ -171,8 +172,6 @@ def build_dla34_backbone(cfg, input_shape=None):
     Raises:
         ValueError: for an unknown UP_CONV.
     """
-    up = cfg.MODEL.DLA.UP_CONV
-    if up not in ("dcn", "conv"):
-        raise ValueError(f"MODEL.DLA.UP_CONV must be 'dcn' or 'conv', got {up!r}")
-    return DLASegBackbone(cfg.MODEL.DLA.LEVELS, cfg.MODEL.DLA.CHANNELS, use_dcn=(up == "dcn"),
+    up = resolve_choice("MODEL.DLA.UP_CONV", cfg.MODEL.DLA.UP_CONV)
+    return DLASegBackbone(cfg.MODEL.DLA.LEVELS, cfg.MODEL.DLA.CHANNELS, use_dcn=(up == UP_CONV_DCN),
                           dcn_backend=cfg.MODEL.DEFORM_CONV_BACKEND)

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from ...layers import ModulatedDeformConv, split_offset_mask
+from .verb_classifier import build_verb_classifier
 
 __all__ = ["GlanceGazeHead"]
 
@@ -20,6 +21,10 @@ class GlanceGazeHead(nn.Module):
     int(sqrt(head_conv / V) * V)). All heatmap logits start at bias ``bias_init``; offset convs start at zero (the
     ActPoints start on the regular sqrt(n) x sqrt(n) grid around the point, with weights 0.5).
 
+    ``verb_classifier`` "text" replaces each of those last V-channel 1x1 convs by a ``TextVerbClassifier`` (cosine
+    similarity with ``text_embeddings`` (V, D), verb_classifier.py); the last step's hidden width is then
+    ``head_conv`` (independent of V, so the head can be evaluated on another verb list).
+
     Input x: backbone features (B, C_in, H, W) at stride 4. Output dict:
       ``interaction_logits``: list of K+1 tensors (B, V, H, W): glance, gaze 1..K (the last is the final heatmap);
       ``glance_features``: F0 (B, head_conv, H, W), consumed by APM;
@@ -32,7 +37,8 @@ class GlanceGazeHead(nn.Module):
     """
 
     def __init__(self, in_channels, num_verbs, head_conv=256, num_actpoints=25, num_gaze_steps=2,
-                 share_gaze_convs=False, bias_init=-2.19, deform_conv_backend="torchvision"):
+                 share_gaze_convs=False, bias_init=-2.19, deform_conv_backend="torchvision", verb_classifier="conv",
+                 text_embeddings=None, logit_scale_init=1.0 / 0.07):
         super().__init__()
         ks = int(round(math.sqrt(num_actpoints)))
         if ks * ks != num_actpoints or ks % 2 == 0:
@@ -41,7 +47,12 @@ class GlanceGazeHead(nn.Module):
             raise ValueError(f"NUM_GAZE_STEPS must be >= 0, got {num_gaze_steps}")
         self.kernel_size, self.num_actpoints, self.num_gaze_steps = ks, num_actpoints, num_gaze_steps
         self.glance_conv = nn.Conv2d(in_channels, head_conv, 3, padding=1)
-        self.glance_cls = nn.Conv2d(head_conv, num_verbs, 1)
+
+        def verb_cls(channels):
+            return build_verb_classifier(verb_classifier, channels, num_verbs, bias_init, text_embeddings,
+                                         logit_scale_init)
+
+        self.glance_cls = verb_cls(head_conv)
         steps = num_gaze_steps
         self.gaze_offsets = nn.ModuleList(
             [nn.Conv2d(head_conv, 3 * num_actpoints, ks, padding=ks // 2) for _ in range(steps)])
@@ -49,19 +60,21 @@ class GlanceGazeHead(nn.Module):
         self.gaze_feats = nn.ModuleList([nn.Conv2d(in_channels, head_conv, 3, padding=1) for _ in range(n_feats)])
         self.gaze_dcns = nn.ModuleList(
             [ModulatedDeformConv(head_conv, head_conv, ks, padding=ks // 2, backend=deform_conv_backend) for _ in range(steps)])
-        mid = int(math.sqrt(head_conv / num_verbs) * num_verbs)
-        cls = [nn.Conv2d(head_conv, num_verbs, 1) for _ in range(max(steps - 1, 0))]
+        mid = int(math.sqrt(head_conv / num_verbs) * num_verbs) if verb_classifier == "conv" else head_conv
+        cls = [verb_cls(head_conv) for _ in range(max(steps - 1, 0))]
         if steps:
-            cls.append(nn.Sequential(nn.Conv2d(head_conv, mid, 1), nn.ReLU(inplace=True),
-                                     nn.Conv2d(mid, num_verbs, 1)))
+            cls.append(nn.Sequential(nn.Conv2d(head_conv, mid, 1), nn.ReLU(inplace=True), verb_cls(mid)))
         self.gaze_cls = nn.ModuleList(cls)
         for m in [self.glance_conv, *self.gaze_feats]:
             nn.init.zeros_(m.bias)
         for m in self.gaze_offsets:
             nn.init.zeros_(m.weight)
             nn.init.zeros_(m.bias)
-        for last in [self.glance_cls, *[c if isinstance(c, nn.Conv2d) else c[-1] for c in self.gaze_cls]]:
-            nn.init.constant_(last.bias, bias_init)
+
+    def glance_parameters(self):
+        """Parameters of the glance step (``glance_conv``, ``glance_cls``): the authors' "hm_rel" modules, whose LR
+        their --recover_loss_weight multiplies (src/main.py)."""
+        return [*self.glance_conv.parameters(), *self.glance_cls.parameters()]
 
     def forward(self, x):
         f0 = torch.relu(self.glance_conv(x))

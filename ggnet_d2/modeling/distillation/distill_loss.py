@@ -1,0 +1,129 @@
+"""The distillation loss: the student's verb scores at each annotated pair's interaction point pulled towards the
+CLIP teacher's soft verb targets (EoID's region-level distillation, adapted to GGNet's points).
+
+EoID (``models/EoID.py`` ``SetCriterionHOI._bce_focal_loss``, lines 572-595, commit
+7212a557d6d1dbf5d99c90de6b813e38645e7dc8) writes the teacher's probabilities into the verb targets of each matched
+pair where no verb is annotated and adds the mean binary cross-entropy over those soft entries
+(``loss_verb_clip``, weight ``--clip_loss_coef``). Here the soft entries are the verbs that have a HOI class with
+the pair's object (the teacher's softmax is defined there) and are not annotated for the pair (the HNA loss
+supervises those); the loss is their mean binary KL divergence KL(t || sigmoid(s)) = BCE(s, t) - H(t): the same
+gradient as EoID's BCE, and zero when the student's probability equals the teacher's.
+"""
+import json
+import logging
+import tempfile
+
+import torch
+import torch.nn.functional as F
+
+from ...data.image_io import read_image
+from ..language import load_text_embeddings
+from .clip_teacher import ClipTeacher
+
+__all__ = ["ClipDistillation", "build_clip_distillation", "soft_verb_distillation_loss"]
+
+logger = logging.getLogger(__name__)
+
+
+def soft_verb_distillation_loss(student_logits, teacher_probs, soft_mask):
+    """Mean binary KL divergence between teacher and student over the soft entries.
+
+    Args:
+        student_logits (Tensor (P, V)): student verb logits.
+        teacher_probs (Tensor (P, V)): teacher probabilities in [0, 1].
+        soft_mask (Tensor (P, V) bool): entries distilled.
+
+    Returns:
+        Tensor (): the loss (0, still connected to ``student_logits``, when no entry is distilled).
+    """
+    t = teacher_probs.to(student_logits.dtype).clamp(0.0, 1.0)
+    bce = F.binary_cross_entropy_with_logits(student_logits, t, reduction="none")
+    entropy = -(torch.xlogy(t, t) + torch.xlogy(1 - t, 1 - t))
+    mask = soft_mask.to(student_logits.dtype)
+    return ((bce - entropy) * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+class ClipDistillation:
+    """``loss_distill`` of a training batch: teacher targets per annotated pair (``ClipTeacher``, cached), the
+    student's final interaction-heatmap logits (B, V, H, W) read at the pair's interaction point (mapper key
+    ``ggnet_distill``, data/distill_pairs.py), averaged over backbone outputs (Hourglass stacks), times ``weight``.
+
+    Args:
+        teacher (ClipTeacher): the frozen CLIP.
+        weight (float): loss weight (MODEL.GGNET.DISTILL.WEIGHT).
+        image_reader (callable): file name -> (H, W, 3) uint8 RGB (default: the project's ``read_image``).
+    """
+
+    def __init__(self, teacher, weight=1.0, image_reader=None):
+        self.teacher, self.weight = teacher, float(weight)
+        self.image_reader = image_reader or (lambda f: read_image(f, format="RGB"))
+
+    def targets(self, batched_inputs, device):
+        """Per image: (index (P,), teacher probs (P, V), soft mask (P, V)) on ``device``.
+
+        Raises:
+            ValueError: an input without ``ggnet_distill`` (the mapper was built without distillation).
+        """
+        out = []
+        for x in batched_inputs:
+            if "ggnet_distill" not in x:
+                raise ValueError(f"{x.get('file_name', 'training input')}: no 'ggnet_distill' pairs; build the "
+                                 f"mapper with MODEL.GGNET.DISTILL.ENABLED")
+            p = x["ggnet_distill"]
+            probs, defined = self.teacher(x["file_name"], p["union_box"], p["object_class"], self.image_reader)
+            soft = defined.to(device) & ~p["labelled"].to(device)
+            out.append((p["index"].to(device), probs.to(device), soft))
+        return out
+
+    def __call__(self, head_outputs, batched_inputs):
+        """head_outputs: list (one per backbone output) of head dicts with ``interaction_logits``.
+
+        Returns:
+            dict: ``{"loss_distill": Tensor ()}``.
+        """
+        device = head_outputs[0]["interaction_logits"][-1].device
+        per_image = self.targets(batched_inputs, device)
+        losses = []
+        for out in head_outputs:
+            logits = out["interaction_logits"][-1]
+            b, v = logits.shape[:2]
+            flat = logits.reshape(b, v, -1)
+            student = torch.cat([flat[i][:, idx].t() for i, (idx, _, _) in enumerate(per_image)])
+            teacher = torch.cat([t for _, t, _ in per_image])
+            soft = torch.cat([m for _, _, m in per_image])
+            losses.append(soft_verb_distillation_loss(student, teacher, soft))
+        return {"loss_distill": self.weight * sum(losses) / len(losses)}
+
+
+def build_clip_distillation(cfg):
+    """A :class:`ClipDistillation` from MODEL.GGNET.DISTILL / TEXT, or None when distillation is off.
+
+    The teacher is ``TEXT.CLIP_MODEL`` / ``TEXT.CLIP_PRETRAINED`` (open_clip; ``DISTILL.CLIP_CONFIG_FILE`` registers
+    a model config first, e.g. the tests' tiny CLIP), and its text side is the HOI embeddings of
+    ``TEXT.EMBEDDINGS_FILE``, which must have been written by the same CLIP.
+
+    Raises:
+        ValueError: the embeddings file has no HOI classes or was written by another CLIP.
+        ImportError: open_clip is not installed.
+    """
+    d, t = cfg.MODEL.GGNET.DISTILL, cfg.MODEL.GGNET.TEXT
+    if not d.ENABLED:
+        return None
+    from ..language.clip_models import build_clip, register_clip_config
+
+    emb = load_text_embeddings(t.EMBEDDINGS_FILE)
+    if not len(emb.hoi_classes):
+        raise ValueError(f"{t.EMBEDDINGS_FILE}: no HOI class embeddings; the distillation needs them "
+                         f"(tools/build_text_embeddings.py on a dataset with hoi_classes)")
+    if (emb.model, emb.pretrained) != (t.CLIP_MODEL, t.CLIP_PRETRAINED):
+        raise ValueError(f"{t.EMBEDDINGS_FILE} was written by CLIP {emb.model!r}/{emb.pretrained!r}, the teacher is "
+                         f"{t.CLIP_MODEL!r}/{t.CLIP_PRETRAINED!r} (MODEL.GGNET.TEXT.CLIP_*): they must be the same")
+    if d.CLIP_CONFIG_FILE:
+        with open(d.CLIP_CONFIG_FILE) as f:
+            register_clip_config(t.CLIP_MODEL, json.load(f), tempfile.mkdtemp(prefix="clip_cfg_"))
+    model, _, (mean, std) = build_clip(t.CLIP_MODEL, t.CLIP_PRETRAINED, device=cfg.MODEL.DEVICE)
+    teacher = ClipTeacher(model, mean, std, emb.hoi_embeddings, emb.hoi_classes, cfg.MODEL.GGNET.NUM_VERBS,
+                          d.IMAGE_SIZE, d.TEMPERATURE, d.CACHE)
+    logger.info(f"CLIP distillation: teacher {t.CLIP_MODEL}/{t.CLIP_PRETRAINED or 'random'} at {d.IMAGE_SIZE}px, "
+                f"{len(emb.hoi_classes)} HOI prompts, temperature {teacher.temperature:.1f}, weight {d.WEIGHT}")
+    return ClipDistillation(teacher, d.WEIGHT)
