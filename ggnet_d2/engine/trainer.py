@@ -25,6 +25,7 @@ from .dataset_facts import adopt_dataset_facts
 from .device_checks import check_amp_device, check_model_device, check_outputs_on_first_forward
 from .early_progress import EarlyProgress
 from .hooks import FiniteCheckHook
+from .speed import apply_speed_options, check_amp_precision
 
 __all__ = ["GGNetTrainer", "create_ddp_model", "scale_glance_lr"]
 
@@ -99,6 +100,7 @@ class GGNetTrainer(DefaultTrainer):
             setup_logger()
         world_size = comm.get_world_size()
         cfg = fit_batch_to_world_size(DefaultTrainer.auto_scale_workers(cfg, world_size), world_size)
+        check_amp_precision(cfg)
         check_amp_device(cfg)
         s = cfg.SOLVER
         logger.info(f"Batch: {s.IMS_PER_BATCH} images per iteration = {world_size} process(es) x "
@@ -119,7 +121,9 @@ class GGNetTrainer(DefaultTrainer):
         if len(cfg.DATASETS.TRAIN):
             adopt_dataset_facts(model, cfg.DATASETS.TRAIN[0])  # the training data is loaded now
         model = create_ddp_model(model, broadcast_buffers=False)
-        trainer_cls = AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer
+        # float16: detectron2's AMPTrainer; bfloat16: GGNet autocasts its own forward (SimpleTrainer, no scaler)
+        amp_trainer = cfg.SOLVER.AMP.ENABLED and cfg.SOLVER.AMP.PRECISION == "float16"
+        trainer_cls = AMPTrainer if amp_trainer else SimpleTrainer
         self._trainer = trainer_cls(model, data_loader, optimizer)
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
         # GGNetCheckpointer also loads CenterNet/PPDM/GGNet reference checkpoints (MODEL.WEIGHTS), renaming their keys.
@@ -129,6 +133,11 @@ class GGNetTrainer(DefaultTrainer):
         self.max_iter = cfg.SOLVER.MAX_ITER
         self.cfg = cfg
         self.register_hooks(self.build_hooks())
+
+    @classmethod
+    def build_model(cls, cfg):
+        """DefaultTrainer.build_model, then the speed options (``apply_speed_options``: channels-last, compile)."""
+        return apply_speed_options(super().build_model(cfg), cfg)
 
     def build_hooks(self):
         """DefaultTrainer's hooks plus ``FiniteCheckHook`` (the deformable convolutions' deferred finite check) and
@@ -153,6 +162,8 @@ class GGNetTrainer(DefaultTrainer):
         params = scale_glance_lr(params, model, cfg.SOLVER.GLANCE_LR_FACTOR)
         if resolve_choice("SOLVER.OPTIMIZER", cfg.SOLVER.OPTIMIZER) == OPTIMIZER_ADAM:
             optimizer_cls, kwargs = torch.optim.Adam, {"weight_decay": cfg.SOLVER.WEIGHT_DECAY}
+            if cfg.SOLVER.ADAM_FUSED:
+                kwargs["fused"] = True
         else:
             optimizer_cls = torch.optim.SGD
             kwargs = {"momentum": cfg.SOLVER.MOMENTUM, "nesterov": cfg.SOLVER.NESTEROV,
