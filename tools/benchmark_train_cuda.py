@@ -161,13 +161,9 @@ def main(argv=None):
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
                    help="MODEL.DEVICE (default: cuda when available, else cpu as a smoke test)")
     p.add_argument("--strict", action="store_true", help="exit 1 if a CPU fallback operator ran")
-<<<<<<< HEAD
-    p.add_argument("--json-out", default="", help="also write the figures to this JSON file")
-=======
     p.add_argument("--fastest", action="store_true", help="also run the fastest exact configuration, side by side")
     p.add_argument("--compile", action="store_true", help="with --fastest: MODEL.COMPILE (torch.compile) too")
-    p.add_argument("--json-out", default="")
->>>>>>> i24-25-speed-determinism
+    p.add_argument("--json-out", default="", help="also write the figures to this JSON file")
     p.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides, KEY VALUE ...")
     args = p.parse_args(argv)
     # no dataset: building the model would read the datasets' metadata files
