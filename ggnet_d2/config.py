@@ -44,6 +44,18 @@ def add_ggnet_config(cfg):
     # the human/object center PPDM's point matching assigns to each pixel --, "actpoints" (ActPoints w/o glance and
     # gaze: one deformable conv over coarse ActPoints predicted on F0).
     _C.MODEL.GGNET.INTERACTION_AGGREGATION = AGGREGATION_GLANCE_GAZE
+
+    # --- issue 24: the fastest exact training configuration (README, "Training speed"); all off = paper float32 ---
+    # Autocast precision with SOLVER.AMP.ENABLED: "float16" = detectron2's AMPTrainer (autocast + GradScaler, CUDA);
+    # "bfloat16" = GGNet's forward autocasts itself (no loss scaling: bfloat16 has float32's exponent range; also on
+    # the CPU). Deformable convolutions and losses run in float32 either way (layers/precision.py).
+    _C.SOLVER.AMP.PRECISION = "float16"
+    # Channels-last (NHWC) parameters, so convolutions run in cuDNN's NHWC kernels (engine/speed.py).
+    _C.MODEL.CHANNELS_LAST = False
+    # torch.compile of the backbone and heads (nn.Module.compile, in place): off by default, it costs start-up time.
+    _C.MODEL.COMPILE = False
+    # torch.optim.Adam(fused=True): one kernel per parameter group instead of per-op foreach loops (CUDA, CPU).
+    _C.SOLVER.ADAM_FUSED = False
     return _C
 
 
@@ -271,7 +283,8 @@ def _add_solver(_C):
     # before each op): engine/hooks.py FiniteCheckHook. 20 = detectron2's PeriodicWriter period (DefaultTrainer).
     _C.SOLVER.FINITE_CHECK_PERIOD = 20
     # CUDA: SOLVER.AMP.ENABLED (detectron2's AMPTrainer) and CUDNN_BENCHMARK (detectron2's key, applied by
-    # default_setup) are detectron2's own; GGNetTrainer refuses AMP off CUDA and checks that a CUDA run stays on it.
+    # default_setup) are detectron2's own; GGNetTrainer refuses float16 AMP off CUDA and checks that a CUDA run
+    # stays on it.
     _C.SOLVER.AMP.ENABLED = False
     _C.CUDNN_BENCHMARK = False  # detectron2's default; the authors' main.py sets cudnn.benchmark = True
 
@@ -324,3 +337,6 @@ def _add_ggnet_language(_C):
     _C.MODEL.GGNET.DISTILL.IMAGE_SIZE = 224  # teacher input side (ViT-B/32: 224, EoID's CLIP preprocess)
     _C.MODEL.GGNET.DISTILL.CACHE = True  # keep teacher targets per (image, pair) in memory (crops are unaugmented)
     _C.MODEL.GGNET.DISTILL.CLIP_CONFIG_FILE = ""  # JSON open_clip model config registered as TEXT.CLIP_MODEL first
+    # Student scores distilled: "final" = the last gaze step's (computed from the ActPoints' aggregated features,
+    # the issue's option; EoID distils its single verb head); "all" = the glance and every gaze step.
+    _C.MODEL.GGNET.DISTILL.STEPS = "final"

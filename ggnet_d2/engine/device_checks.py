@@ -13,11 +13,14 @@ def check_amp_device(cfg):
     start instead.
 
     Raises:
-        ValueError: when SOLVER.AMP.ENABLED and MODEL.DEVICE is not CUDA.
+        ValueError: when SOLVER.AMP.ENABLED with PRECISION float16 and MODEL.DEVICE is not CUDA (bfloat16, GGNet's
+            own autocast, also runs on the CPU).
     """
-    if cfg.SOLVER.AMP.ENABLED and not str(cfg.MODEL.DEVICE).startswith("cuda"):
+    if cfg.SOLVER.AMP.ENABLED and cfg.SOLVER.AMP.PRECISION == "float16" and not str(cfg.MODEL.DEVICE).startswith(
+            "cuda"):
         raise ValueError(f"SOLVER.AMP.ENABLED needs MODEL.DEVICE cuda (detectron2's AMPTrainer is CUDA-only), got "
-                         f"MODEL.DEVICE {cfg.MODEL.DEVICE!r}; set SOLVER.AMP.ENABLED False for CPU training")
+                         f"MODEL.DEVICE {cfg.MODEL.DEVICE!r}; set SOLVER.AMP.ENABLED False or SOLVER.AMP.PRECISION bfloat16 "
+                         "for CPU training")
 
 
 def check_model_device(model, device):

@@ -23,7 +23,9 @@ from ggnet_d2.modeling import GGNetCheckpointer
 from .batch_scaling import fit_batch_to_world_size
 from .dataset_facts import adopt_dataset_facts
 from .device_checks import check_amp_device, check_model_device, check_outputs_on_first_forward
+from .early_progress import EarlyProgress
 from .hooks import FiniteCheckHook
+from .speed import apply_speed_options, check_amp_precision
 
 __all__ = ["GGNetTrainer", "create_ddp_model", "scale_glance_lr"]
 
@@ -98,6 +100,7 @@ class GGNetTrainer(DefaultTrainer):
             setup_logger()
         world_size = comm.get_world_size()
         cfg = fit_batch_to_world_size(DefaultTrainer.auto_scale_workers(cfg, world_size), world_size)
+        check_amp_precision(cfg)
         check_amp_device(cfg)
         s = cfg.SOLVER
         logger.info(f"Batch: {s.IMS_PER_BATCH} images per iteration = {world_size} process(es) x "
@@ -108,15 +111,19 @@ class GGNetTrainer(DefaultTrainer):
             # Weight init, the sampler's shuffle (comm.shared_random_seed), augmentation and the DataLoader
             # workers' seeds (worker_init_reset_seed, from torch's RNG) all draw from these generators.
             seed_all_rng(cfg.SEED + comm.get_rank())
+        logger.info(f"Building the model ({cfg.MODEL.META_ARCHITECTURE}, {cfg.MODEL.BACKBONE.NAME})")
         model = self.build_model(cfg)
         check_model_device(model, cfg.MODEL.DEVICE)
         check_outputs_on_first_forward(model, cfg.MODEL.DEVICE)
         optimizer = self.build_optimizer(cfg, model)
+        logger.info(f"Reading the training data: {', '.join(cfg.DATASETS.TRAIN)}")
         data_loader = self.build_train_loader(cfg)
         if len(cfg.DATASETS.TRAIN):
             adopt_dataset_facts(model, cfg.DATASETS.TRAIN[0])  # the training data is loaded now
         model = create_ddp_model(model, broadcast_buffers=False)
-        trainer_cls = AMPTrainer if cfg.SOLVER.AMP.ENABLED else SimpleTrainer
+        # float16: detectron2's AMPTrainer; bfloat16: GGNet autocasts its own forward (SimpleTrainer, no scaler)
+        amp_trainer = cfg.SOLVER.AMP.ENABLED and cfg.SOLVER.AMP.PRECISION == "float16"
+        trainer_cls = AMPTrainer if amp_trainer else SimpleTrainer
         self._trainer = trainer_cls(model, data_loader, optimizer)
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
         # GGNetCheckpointer also loads CenterNet/PPDM/GGNet reference checkpoints (MODEL.WEIGHTS), renaming their keys.
@@ -127,9 +134,15 @@ class GGNetTrainer(DefaultTrainer):
         self.cfg = cfg
         self.register_hooks(self.build_hooks())
 
+    @classmethod
+    def build_model(cls, cfg):
+        """DefaultTrainer.build_model, then the speed options (``apply_speed_options``: channels-last, compile)."""
+        return apply_speed_options(super().build_model(cfg), cfg)
+
     def build_hooks(self):
-        """DefaultTrainer's hooks plus ``FiniteCheckHook`` (the deformable convolutions' deferred finite check)."""
-        return [*super().build_hooks(), FiniteCheckHook(self.cfg.SOLVER.FINITE_CHECK_PERIOD)]
+        """DefaultTrainer's hooks plus ``FiniteCheckHook`` (the deformable convolutions' deferred finite check) and
+        :class:`EarlyProgress` (iterations 1, 2, 3, 5 and 10 logged)."""
+        return [*super().build_hooks(), FiniteCheckHook(self.cfg.SOLVER.FINITE_CHECK_PERIOD), EarlyProgress()]
 
     @classmethod
     def build_optimizer(cls, cfg, model):
@@ -149,6 +162,8 @@ class GGNetTrainer(DefaultTrainer):
         params = scale_glance_lr(params, model, cfg.SOLVER.GLANCE_LR_FACTOR)
         if resolve_choice("SOLVER.OPTIMIZER", cfg.SOLVER.OPTIMIZER) == OPTIMIZER_ADAM:
             optimizer_cls, kwargs = torch.optim.Adam, {"weight_decay": cfg.SOLVER.WEIGHT_DECAY}
+            if cfg.SOLVER.ADAM_FUSED:
+                kwargs["fused"] = True
         else:
             optimizer_cls = torch.optim.SGD
             kwargs = {"momentum": cfg.SOLVER.MOMENTUM, "nesterov": cfg.SOLVER.NESTEROV,

@@ -14,6 +14,7 @@ from torchvision.ops import deform_conv2d
 
 from .deform_conv_gemm import gather_gemm_deform_conv2d
 from .finite_guard import NO_NONFINITE, check_deform_conv_inputs, clamp_offsets
+from .precision import float32_region
 
 __all__ = ["ModulatedDeformConv", "ModulatedDeformConvPack", "split_offset_mask", "DEFORM_CONV_BACKENDS",
            "resolve_deform_conv_backend"]
@@ -97,12 +98,16 @@ class ModulatedDeformConv(nn.Module):
     def kernel_size(self):
         return tuple(self.weight.shape[2:])
 
+    @float32_region
     def forward(self, x, offset, mask):
         """Args: x (B, C_in, H, W); offset (B, 2*kh*kw, H', W'); mask (B, kh*kw, H', W') in [0, 1].
+
+        Under autocast (AMP) the inputs are cast to float32 and the op runs in float32 (``float32_region``).
 
         Returns:
             Tensor (B, C_out, H', W').
         """
+        x, offset, mask = x.float(), offset.float(), mask.float()
         fn = DEFORM_CONV_BACKENDS[self.resolved_backend(x)]
         offset = clamp_offsets(offset, x.shape[-2], x.shape[-1], self.padding, self.dilation, self.kernel_size)
         return fn(x, offset, self.weight, self.bias, stride=self.stride, padding=self.padding,

@@ -4,6 +4,7 @@ head outputs and its inputs, as Panoptic-DeepLab's heads own their losses."""
 import torch
 
 from ...config_choices import APM_STACK_SUM, CHOICES, GAZE_TARGET_SHARP, resolve_choice
+from ...layers import float32_region
 from .hna_loss import focal_loss, hna_focal_loss
 from .normalization import cross_process_normalizer
 from .regression_losses import apm_l1_loss, masked_l1_loss
@@ -67,8 +68,10 @@ class GGNetLoss:
                           "wh": lw.WH_WEIGHT, "offset": lw.OFFSET_WEIGHT},
             gaze_target=lw.GAZE_TARGET, apm_stack_reduction=lw.APM_STACK_REDUCTION)
 
+    @float32_region
     def __call__(self, outputs, batched_inputs, device):
-        """Losses of the head ``outputs`` (one dict per backbone output) against the inputs' ``ggnet_targets``."""
+        """Losses of the head ``outputs`` (one dict per backbone output) against the inputs' ``ggnet_targets``; in
+        float32 under AMP (``float32_region``: logs and high powers of probabilities)."""
         targets = self.stack_targets(batched_inputs, device)
         norms = self.normalizers(targets)
         per_stack = [self.losses(out, targets, norms) for out in outputs]

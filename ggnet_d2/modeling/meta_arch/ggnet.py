@@ -12,6 +12,7 @@ from detectron2.config import configurable
 from detectron2.modeling import META_ARCH_REGISTRY, build_backbone
 from detectron2.structures import ImageList
 
+from ...layers import AMP_PRECISIONS
 from ..distillation import build_clip_distillation
 from ..external import build_external_detector
 from ..heads import GlanceGazeHead, build_hoi_heads
@@ -54,8 +55,11 @@ class GGNet(nn.Module):
     @configurable
     def __init__(self, *, backbone, heads, loss, postprocessor, pixel_mean, pixel_std, size_divisibility=32,
                  valid_verb_object=None, valid_verb_object_source=None, external_source="", external_detector=None,
-                 distillation=None):
+                 distillation=None, train_autocast_dtype=None):
         super().__init__()
+        # bfloat16 AMP (SOLVER.AMP.PRECISION): training forwards autocast here; detectron2 v0.6's AMPTrainer only
+        # knows float16 (it autocasts itself). None: no autocast of GGNet's own.
+        self.train_autocast_dtype = train_autocast_dtype
         # a plain object, not a sub-module: the frozen CLIP teacher stays out of the state dict and optimizer
         self.distillation = distillation
         self.backbone = backbone
@@ -97,6 +101,8 @@ class GGNet(nn.Module):
             "valid_verb_object": valid, "valid_verb_object_source": source,
             "external_source": g.EXTERNAL_DETECTIONS.SOURCE, "external_detector": build_external_detector(cfg),
             "distillation": build_clip_distillation(cfg),
+            "train_autocast_dtype": AMP_PRECISIONS[cfg.SOLVER.AMP.PRECISION]
+            if cfg.SOLVER.AMP.ENABLED and cfg.SOLVER.AMP.PRECISION == "bfloat16" else None,
         }
 
     @property
@@ -165,6 +171,12 @@ class GGNet(nn.Module):
         return ImageList((tensor - self.pixel_mean) / self.pixel_std, images.image_sizes)
 
     def forward(self, batched_inputs):
+        if self.training and self.train_autocast_dtype is not None:
+            with torch.autocast(self.device.type, dtype=self.train_autocast_dtype):
+                return self._forward(batched_inputs)
+        return self._forward(batched_inputs)
+
+    def _forward(self, batched_inputs):
         images = self.preprocess_image(batched_inputs)
         features = self.backbone(images.tensor)
         names = self.backbone._out_features
