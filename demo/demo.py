@@ -5,10 +5,17 @@ Modelled on detectron2's demo/demo.py. Examples::
     python demo/demo.py --config-file configs/GGNet_DLA34_HICO.yaml --input photos/ --output out/ \
         --confidence-threshold 0.3 --show-actpoints --opts MODEL.WEIGHTS model_final.pth
     python demo/demo.py --config-file ... --video-input clip.mp4 --output out/
+    python demo/demo.py --backend onnxruntime --model-dir exported/ --input photos/ --output out/
 
-Per image it writes ``<output>/<name>`` (the drawing) and ``<output>/<stem>.json`` ({file_name, height, width,
-hoi: [triplets of ggnet_d2.utils.visualizer.hoi_instances_to_json]}); per video, ``<output>/<stem>.mp4`` and one
-JSON with a ``frames`` list. Without ``--output`` the triplets are printed as JSON.
+Backends: ``pytorch`` (the config's model and MODEL.WEIGHTS), ``onnxruntime`` / ``torchscript`` (an export folder of
+tools/deploy/export_model.py, run by ``ggnet_d2.deploy.runtime``; ``--config-file`` is not needed).
+
+Per image it writes ``<output>/<name>`` (the drawing) and ``<output>/<stem>.json`` (the image's prediction entry);
+``<output>/predictions.json`` lists the entries of all images: the prediction format of docs/interfaces.md
+({file_name, predictions, hoi_prediction}, ids in the dataset file's id space, every triplet whatever
+``--confidence-threshold``, which only selects what is drawn), so ``tools/evaluate_hoi.py`` scores it. Per video,
+``<output>/<stem>.mp4`` and ``<output>/<stem>.json``, one entry per frame (``file_name`` ``<stem>_<frame:06d>``).
+Without ``--output`` the entries are printed as one JSON list.
 """
 import argparse
 import glob
@@ -24,7 +31,7 @@ import tqdm
 from detectron2.utils.logger import setup_logger
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from predictor import VisualizationDemo  # noqa: E402
+from predictor import BACKENDS, VisualizationDemo  # noqa: E402
 
 from ggnet_d2.data.image_io import read_image  # noqa: E402 -- the training/test reader (EXIF, 16-bit, alpha)
 from ggnet_d2.engine import setup_cfg as setup_ggnet_cfg  # noqa: E402
@@ -40,11 +47,16 @@ def setup_cfg(args):
 
 def get_parser():
     parser = argparse.ArgumentParser(description="GGNet HOI detection demo")
-    parser.add_argument("--config-file", required=True, metavar="FILE", help="path to a GGNet config file")
+    parser.add_argument("--config-file", metavar="FILE", help="path to a GGNet config file (backend pytorch)")
+    parser.add_argument("--backend", choices=BACKENDS, default="pytorch",
+                        help="pytorch: the config's model; onnxruntime / torchscript: the export in --model-dir")
+    parser.add_argument("--model-dir", metavar="DIR",
+                        help="export folder of tools/deploy/export_model.py (backends onnxruntime, torchscript)")
     parser.add_argument("--input", nargs="+", help="image files, directories or glob patterns ('photos/*.jpg')")
     parser.add_argument("--video-input", help="a video file")
     parser.add_argument("--output", help="output folder (or an image file name for a single input image)")
-    parser.add_argument("--confidence-threshold", type=float, default=0.5, help="minimal triplet score to show")
+    parser.add_argument("--confidence-threshold", type=float, default=0.5,
+                        help="minimal score of a drawn triplet (the JSON keeps every triplet)")
     parser.add_argument("--show-actpoints", action="store_true",
                         help="draw each triplet's interaction point and its ActPoints coloured by weight")
     parser.add_argument("--opts", default=[], nargs=argparse.REMAINDER, help="config overrides: KEY VALUE pairs")
@@ -84,9 +96,9 @@ def run_images(demo, paths, output, logger):
     """Run the demo on each image; an image that cannot be read is skipped with a warning naming it.
 
     Returns:
-        list[str]: the skipped paths.
+        list[dict]: the prediction entries of the images read (also written, see the module docstring).
     """
-    skipped = []
+    skipped, entries = [], []
     for path in tqdm.tqdm(paths, disable=output is None, desc="images"):
         try:
             img = read_image(path, format="BGR")
@@ -95,19 +107,24 @@ def run_images(demo, paths, output, logger):
             skipped.append(path)
             continue
         start = time.time()
-        _, vis, triplets = demo.run_on_image(img, file_name=path)
-        logger.info(f"{path}: {len(triplets)} HOI triplets in {time.time() - start:.2f}s")
-        record = {"file_name": path, "height": img.shape[0], "width": img.shape[1], "hoi": triplets}
+        _, vis, entry = demo.run_on_image(img, file_name=path)
+        logger.info(f"{path}: {len(entry['hoi_prediction'])} HOI triplets in {time.time() - start:.2f}s")
+        entries.append(entry)
         if output is None:
-            print(json.dumps(record))
             continue
         img_out, json_out = _output_paths(output, path, len(paths) > 1)
         img_out.parent.mkdir(parents=True, exist_ok=True)
         vis.save(str(img_out))
-        json_out.write_text(json.dumps(record, indent=1))
+        json_out.write_text(json.dumps(entry, indent=1))
     if skipped:
         logger.warning(f"skipped {len(skipped)} of {len(paths)} input images that cannot be read: {skipped}")
-    return skipped
+    if output is None:
+        print(json.dumps(entries))
+    elif entries:
+        folder = Path(output) if len(paths) > 1 or Path(output).suffix.lower() not in IMAGE_EXTENSIONS else \
+            Path(output).parent
+        (folder / "predictions.json").write_text(json.dumps(entries))
+    return entries
 
 
 def run_video(demo, video_path, output):
@@ -117,26 +134,26 @@ def run_video(demo, video_path, output):
     width, height = int(video.get(cv2.CAP_PROP_FRAME_WIDTH)), int(video.get(cv2.CAP_PROP_FRAME_HEIGHT))
     fps = video.get(cv2.CAP_PROP_FPS) or 25.0
     num_frames = int(video.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-    writer, frames, out_dir = None, [], None
+    writer, entries, out_dir = None, [], None
+    stem = Path(video_path).stem
     if output is not None:
         out_dir = Path(output)
         out_dir.mkdir(parents=True, exist_ok=True)
-        writer = cv2.VideoWriter(str(out_dir / (Path(video_path).stem + ".mp4")),
-                                 cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+        writer = cv2.VideoWriter(str(out_dir / (stem + ".mp4")), cv2.VideoWriter_fourcc(*"mp4v"), fps,
+                                 (width, height))
     try:
-        for i, (frame, triplets) in enumerate(tqdm.tqdm(demo.run_on_video(video), total=num_frames, desc="frames")):
-            frames.append({"frame": i, "hoi": triplets})
+        for frame, entry in tqdm.tqdm(demo.run_on_video(video, stem), total=num_frames, desc="frames"):
+            entries.append(entry)
             if writer is not None:
                 writer.write(frame)
     finally:
         video.release()
         if writer is not None:
             writer.release()
-    record = {"file_name": video_path, "height": height, "width": width, "frames": frames}
     if out_dir is None:
-        print(json.dumps(record))
+        print(json.dumps(entries))
     else:
-        (out_dir / (Path(video_path).stem + ".json")).write_text(json.dumps(record))
+        (out_dir / (stem + ".json")).write_text(json.dumps(entries))
 
 
 def main(argv=None):
@@ -148,8 +165,13 @@ def main(argv=None):
     logger.info("Arguments: " + str(args))
     if bool(args.input) == bool(args.video_input):
         raise SystemExit("give exactly one of --input and --video-input")
-    cfg = setup_cfg(args)
-    demo = VisualizationDemo(cfg, args.confidence_threshold, args.show_actpoints)
+    if args.backend == "pytorch" and not args.config_file:
+        raise SystemExit("--backend pytorch needs --config-file")
+    if args.backend != "pytorch" and not args.model_dir:
+        raise SystemExit(f"--backend {args.backend} needs --model-dir (an export folder of "
+                         "tools/deploy/export_model.py)")
+    cfg = setup_cfg(args) if args.backend == "pytorch" else None
+    demo = VisualizationDemo(cfg, args.confidence_threshold, args.show_actpoints, args.backend, args.model_dir)
     if args.input:
         run_images(demo, expand_inputs(args.input), args.output, logger)
     else:

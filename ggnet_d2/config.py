@@ -8,10 +8,9 @@ a merged config once, at start (``setup_cfg`` calls it).
 """
 from detectron2.config import CfgNode as CN
 
-from .config_choices import AGGREGATION_GLANCE_GAZE, HEAD_BIAS_ZERO
-from .config_choices import (APM_INPUT_GLANCE, APM_STACK_MEAN, BOX_CLIP_CUT, COLOR_AUG_DETECTRON2_OPS, CROP_CENTER_AFFINE,
-                             GAZE_TARGET_GLANCE, HARD_NEGATIVES_PER_PAIR, MATCH_EQ8, OPTIMIZER_ADAM, PLACEMENT_TOP_LEFT,
-                             POLICY_SKIP, UP_CONV_DCN)
+from .config_choices import (AGGREGATION_GLANCE_GAZE, APM_INPUT_GLANCE, APM_STACK_MEAN, BOX_CLIP_CUT,
+                             COLOR_AUG_DETECTRON2_OPS, CROP_CENTER_AFFINE, GAZE_TARGET_GLANCE, HARD_NEGATIVES_PER_PAIR,
+                             HEAD_BIAS_ZERO, MATCH_EQ8, OPTIMIZER_ADAM, PLACEMENT_TOP_LEFT, POLICY_SKIP, UP_CONV_DCN)
 
 __all__ = ["add_ggnet_config"]
 
@@ -230,8 +229,8 @@ def _add_backbones(_C):
     _C.MODEL.RESNET_DECONV.IMAGENET_PRETRAINED = False  # torchvision weights need a download; off by default
     # Deformable-convolution backend (issue 14: speed only, same maths; DCNv2, Zhu et al. 2019, as used by the gaze
     # steps, Sec. 3.2, and CenterNet's DLAUp). "torchvision" = torchvision.ops.deform_conv2d; "gather_gemm" =
-    # ggnet_d2/modeling/deform_conv_gemm.py (multi-threaded CPU forward and backward); "auto" = per device type from
-    # the table AUTO_BACKEND_BY_DEVICE in ggnet_d2/modeling/deform_conv.py (measured with tools/benchmark_gaze.py).
+    # ggnet_d2/layers/deform_conv_gemm.py (multi-threaded CPU forward and backward); "auto" = per device type from
+    # the table AUTO_BACKEND_BY_DEVICE in ggnet_d2/layers/deform_conv.py (measured with tools/benchmark_gaze.py).
     _C.MODEL.DEFORM_CONV_BACKEND = "auto"
 
 
@@ -338,3 +337,6 @@ def _add_ggnet_language(_C):
     _C.MODEL.GGNET.DISTILL.IMAGE_SIZE = 224  # teacher input side (ViT-B/32: 224, EoID's CLIP preprocess)
     _C.MODEL.GGNET.DISTILL.CACHE = True  # keep teacher targets per (image, pair) in memory (crops are unaugmented)
     _C.MODEL.GGNET.DISTILL.CLIP_CONFIG_FILE = ""  # JSON open_clip model config registered as TEXT.CLIP_MODEL first
+    # Student scores distilled: "final" = the last gaze step's (computed from the ActPoints' aggregated features,
+    # the issue's option; EoID distils its single verb head); "all" = the glance and every gaze step.
+    _C.MODEL.GGNET.DISTILL.STEPS = "final"

@@ -46,7 +46,8 @@ HARD_NEGATIVES_PER_PAIR, HARD_NEGATIVES_PER_HOI_IN_ORDER = "per_pair", "per_hoi_
 # MODEL.GGNET.HEAD_BIAS_INIT: head conv biases at 0, or at nn.Conv2d's default (heatmap priors and offsets kept).
 HEAD_BIAS_ZERO, HEAD_BIAS_PYTORCH_DEFAULT = "zero", "pytorch_default"
 # MODEL.GGNET.INTERACTION_AGGREGATION: GGNet's glance and gaze steps, or a Table 3 alternative on the PPDM baseline.
-AGGREGATION_GLANCE_GAZE, AGGREGATION_HUMAN_POINT, AGGREGATION_OBJECT_POINT = "glance_gaze", "human_point", "object_point"
+AGGREGATION_GLANCE_GAZE, AGGREGATION_HUMAN_POINT = "glance_gaze", "human_point"
+AGGREGATION_OBJECT_POINT = "object_point"
 AGGREGATION_HUMAN_OBJECT_POINTS, AGGREGATION_ACTPOINTS = "human_object_points", "actpoints"
 # SOLVER.OPTIMIZER (compared upper-case, as detectron2 users write either).
 OPTIMIZER_ADAM, OPTIMIZER_SGD = "ADAM", "SGD"
@@ -61,7 +62,7 @@ CHOICES = {
     "MODEL.GGNET.TEST.BOX_CLIP": (BOX_CLIP_CUT, BOX_CLIP_CLAMP_CORNER_MIN_SIDE),
     "MODEL.DLA.UP_CONV": (UP_CONV_DCN, UP_CONV_PLAIN),
     "MODEL.RESNET_DECONV.DEPTH": (18, 50),
-    # "auto" = per device type (modeling/deform_conv.py AUTO_BACKEND_BY_DEVICE); the others name DEFORM_CONV_BACKENDS.
+    # "auto" = per device type (layers/deform_conv.py AUTO_BACKEND_BY_DEVICE); the others name DEFORM_CONV_BACKENDS.
     "MODEL.DEFORM_CONV_BACKEND": ("auto", "torchvision", "gather_gemm"),
     "DATASETS.HOI.BAD_RECORD_POLICY": (POLICY_SKIP, POLICY_ERROR),
     "SOLVER.OPTIMIZER": (OPTIMIZER_ADAM, OPTIMIZER_SGD),

@@ -10,6 +10,7 @@ from detectron2.modeling import build_model
 
 from ggnet_d2 import add_ggnet_config
 from ggnet_d2.deploy import runtime
+from ggnet_d2.engine.dataset_facts import add_dataset_facts
 from shared_data import SHARED
 
 __all__ = ["PHOTOS", "PRESETS", "PLACEMENTS", "SHARED", "tiny_cfg", "varied_weights", "tie_canonical",
@@ -19,13 +20,14 @@ CONFIG = Path(__file__).resolve().parents[1] / "configs" / "GGNet_R18_HOIW_demo.
 PHOTOS = sorted((SHARED / "hoiw_demo" / "images").glob("*.png")) if (SHARED / "hoiw_demo").is_dir() else []
 PRESETS = {"eq8": ["MODEL.GGNET.TEST.MATCH_RULE", "eq8", "MODEL.GGNET.TEST.DEDUP_TRIPLETS", "False",
                    "MODEL.GGNET.TEST.BOX_CLIP", "clip"],
-           "authors": ["MODEL.GGNET.TEST.MATCH_RULE", "authors", "MODEL.GGNET.TEST.DEDUP_TRIPLETS", "True",
-                       "MODEL.GGNET.TEST.BOX_CLIP", "authors"]}
+           "authors": ["MODEL.GGNET.TEST.MATCH_RULE", "score_over_offset_area", "MODEL.GGNET.TEST.DEDUP_TRIPLETS", "True",
+                       "MODEL.GGNET.TEST.BOX_CLIP", "clamp_corner_min_side"]}
 PLACEMENTS = ("top_left", "center")
 
 
 def tiny_cfg(preset, placement="top_left"):
-    """The HOI-W ResNet-18 config shrunk (deconv width 32, head width 16, 128 px test input, top-100 triplets)."""
+    """The HOI-W ResNet-18 config shrunk (deconv width 32, head width 16, 128 px test input, top-100 triplets), with
+    the dataset facts ``setup_cfg`` adds (the HOI-W verb-object correspondence)."""
     cfg = add_ggnet_config(get_cfg())
     cfg.merge_from_file(str(CONFIG))
     cfg.merge_from_list(["MODEL.DEVICE", "cpu", "MODEL.RESNET_DECONV.DECONV_CHANNELS", "[32, 32, 32]",
@@ -33,7 +35,7 @@ def tiny_cfg(preset, placement="top_left"):
                          "INPUT.GGNET.TEST_PLACEMENT", placement, "MODEL.GGNET.TEST.TOPK_INTERACTIONS", "100",
                          "MODEL.GGNET.TEST.TOPK_HUMANS", "12", "MODEL.GGNET.TEST.TOPK_OBJECTS", "12"]
                         + PRESETS[preset])
-    return cfg
+    return add_dataset_facts(cfg)  # as setup_cfg: the HOI-W verb-object correspondence is in the model's config
 
 
 def varied_weights():

@@ -182,4 +182,4 @@ def test_demo_skips_an_unreadable_image_and_continues(tmp_path):
     torch.manual_seed(0)
     demo.main(["--config-file", str(tmp_path / "tiny.yaml"), "--input", str(tmp_path),
                "--output", str(tmp_path / "out"), "--confidence-threshold", "0"])
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["3_good.json", "3_good.png"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["3_good.json", "3_good.png", "predictions.json"]

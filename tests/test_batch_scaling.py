@@ -15,12 +15,6 @@ REPO = Path(__file__).resolve().parents[1]
 PAPER_CONFIGS = sorted([str(p) for p in (REPO / "configs").glob("GGNet_*.yaml") if "HOIW" not in p.name]
                        + [str(p) for p in (REPO / "configs" / "ablations").glob("*.yaml")])
 NO_DATA = ["DATASETS.TEST", "()", "MODEL.WEIGHTS", "", "MODEL.DEVICE", "cpu"]
-SHRINK = {  # start-up arithmetic does not depend on the backbone's width
-    "build_dla34_backbone": ["MODEL.DLA.CHANNELS", "[8, 8, 16, 16, 32, 32]"],
-    "build_hourglass104_backbone": ["MODEL.HOURGLASS.DIMS", "[16, 16, 24, 24, 24, 32]",
-                                    "MODEL.HOURGLASS.MODULES", "[1, 1, 1, 1, 1, 1]",
-                                    "MODEL.HOURGLASS.STEM_CHANNELS", "16"],
-}
 
 
 def test_paper_configs_found():
@@ -101,10 +95,11 @@ def eight_processes(monkeypatch):
 
 
 @pytest.mark.parametrize("config", PAPER_CONFIGS, ids=lambda p: Path(p).name)
-def test_paper_config_starts_in_eight_processes(config, eight_processes, tmp_path):
+def test_paper_config_starts_in_eight_processes(config, eight_processes, tmp_path, shrink_backbone_opts):
     name = setup_cfg(config, NO_DATA).MODEL.BACKBONE.NAME
     # The synthetic set stands in for HICO-DET / V-COCO (absent on CI); its 4 classes / 7 verbs replace the counts.
-    cfg = setup_cfg(config, NO_DATA + SHRINK[name] + [
+    # start-up arithmetic does not depend on the backbone's width
+    cfg = setup_cfg(config, NO_DATA + shrink_backbone_opts(name) + [
         "DATASETS.TRAIN", "('synth_hoi_train',)", "MODEL.GGNET.NUM_CLASSES", "4", "MODEL.GGNET.NUM_VERBS", "7",
         "MODEL.GGNET.HEAD_CONV", "16", "DATALOADER.NUM_WORKERS", "0", "OUTPUT_DIR", str(tmp_path)])
     base = _file_cfg(config).SOLVER  # the config file's figures, before any fitting

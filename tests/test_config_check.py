@@ -16,7 +16,6 @@ from ggnet_d2.config_choices import CHOICES, RENAMED, resolve_choice
 from ggnet_d2.engine import ConfigError, check_ggnet_config, setup_cfg
 
 REPO = Path(__file__).resolve().parents[1]
-QUICKSTART = str(REPO / "configs" / "quickstart" / "GGNet_R18_synth.yaml")
 
 # The cases of issue 20: (opts, what the error must say about them).
 BAD_VALUES = {
@@ -37,6 +36,8 @@ BAD_VALUES = {
     "INPUT.GGNET.CROP": ("random", "must be one of ['center_affine', 'random_crop_border']"),
     "DATASETS.HOI.BAD_RECORD_POLICY": ("ignore", "must be one of ['skip', 'error']"),
     "SOLVER.OPTIMIZER": ("LAMB", "must be one of ['ADAM', 'SGD']"),
+    "SOLVER.FINITE_CHECK_PERIOD": ("0", "must be an integer >= 1"),
+    "MODEL.GGNET.DISTILL.WEIGHT": ("-1.0", "must be a number >= 0"),
 }
 
 
@@ -60,7 +61,7 @@ def test_every_choice_key_exists_and_its_default_is_allowed():
 
 
 def test_deform_conv_choices_are_the_backends():
-    from ggnet_d2.modeling.deform_conv import DEFORM_CONV_BACKENDS
+    from ggnet_d2.layers.deform_conv import DEFORM_CONV_BACKENDS
     assert set(CHOICES["MODEL.DEFORM_CONV_BACKEND"]) == set(DEFORM_CONV_BACKENDS) | {"auto"}
 
 
@@ -78,18 +79,18 @@ def test_no_config_value_is_named_after_people():
 
 
 @pytest.mark.parametrize("key", sorted(BAD_VALUES))
-def test_setup_cfg_names_each_bad_value(key):
+def test_setup_cfg_names_each_bad_value(key, quickstart_config):
     value, message = BAD_VALUES[key]
     with pytest.raises(ConfigError) as e:
-        setup_cfg(QUICKSTART, [key, value])
+        setup_cfg(quickstart_config, [key, value])
     assert f"{key} = " in str(e.value) and message in str(e.value)
     assert str(e.value).startswith("1 bad config value(s)")
 
 
-def test_one_error_lists_every_bad_value():
+def test_one_error_lists_every_bad_value(quickstart_config):
     opts = [x for key, (value, _) in BAD_VALUES.items() for x in (key, value)]
     with pytest.raises(ConfigError) as e:
-        setup_cfg(QUICKSTART, opts)
+        setup_cfg(quickstart_config, opts)
     text = str(e.value)
     assert text.startswith(f"{len(BAD_VALUES)} bad config value(s)")
     for key, (value, message) in BAD_VALUES.items():
@@ -105,9 +106,9 @@ def test_one_error_lists_every_bad_value():
     (["MODEL.GGNET.TEST.SCORE_THRESH", "1.5"], "MODEL.GGNET.TEST.SCORE_THRESH"),
     (["INPUT.GGNET.SCALE_RANGE", "(1.4, 0.6)"], "INPUT.GGNET.SCALE_RANGE"),
 ])
-def test_sizes_and_registries_are_checked(opts, key):
+def test_sizes_and_registries_are_checked(opts, key, quickstart_config):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
-        setup_cfg(QUICKSTART, opts)
+        setup_cfg(quickstart_config, opts)
 
 
 def test_backbone_size_divisibility_counts():
@@ -121,10 +122,10 @@ def test_backbone_size_divisibility_counts():
     check_ggnet_config(cfg)
 
 
-def test_renamed_values_are_accepted_and_replaced(tmp_path):
+def test_renamed_values_are_accepted_and_replaced(tmp_path, quickstart_config):
     old = tmp_path / "old_names.yaml"
     old.write_text(yaml.safe_dump({
-        "_BASE_": QUICKSTART,
+        "_BASE_": quickstart_config,
         "MODEL": {"GGNET": {"TEST": {"MATCH_RULE": "authors", "BOX_CLIP": "authors"}}},
         "INPUT": {"GGNET": {"CROP": "authors"}}}))
     cfg = setup_cfg(str(old), ["SOLVER.OPTIMIZER", "adam"])
@@ -156,13 +157,13 @@ def test_constructor_arguments_use_the_same_table():
         resolve_choice("MODEL.RESNET_DECONV.DEPTH", True)
 
 
-def test_train_net_fails_fast_naming_every_bad_key(tmp_path):
+def test_train_net_fails_fast_naming_every_bad_key(tmp_path, quickstart_config):
     """End to end: train_net.py stops at the config, before a dataset is looked up (the training set named here is
     not registered) or a model is built, and names each bad key."""
     opts = [x for key, (value, _) in BAD_VALUES.items() for x in (key, value)]
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run(
-        [sys.executable, str(REPO / "train_net.py"), "--config-file", QUICKSTART, "MODEL.DEVICE", "cpu",
+        [sys.executable, str(REPO / "train_net.py"), "--config-file", quickstart_config, "MODEL.DEVICE", "cpu",
          "DATASETS.TRAIN", "('no_such_dataset_registered',)", "OUTPUT_DIR", str(tmp_path / "out"), *opts],
         capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
     assert proc.returncode != 0

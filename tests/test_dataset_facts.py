@@ -54,8 +54,8 @@ def test_demo_runs_without_dataset_files(tmp_path):
     log = _run(["demo/demo.py", "--config-file", "configs/GGNet_DLA34_HICO.yaml", "--input", str(tmp_path / "x.jpg"),
                 "--output", str(tmp_path / "out"), "--confidence-threshold", "0",
                 "--opts", *DLA_TINY, "MODEL.WEIGHTS", str(tmp_path / "model_final.pth")], tmp_path)
-    record = json.loads((tmp_path / "out" / "x.json").read_text())
-    assert (record["height"], record["width"]) == (48, 64) and isinstance(record["hoi"], list)
+    entry = json.loads((tmp_path / "out" / "x.json").read_text())
+    assert entry["file_name"] == "x.jpg" and isinstance(entry["hoi_prediction"], list)
     assert "HOI triplets in" in log and "FileNotFoundError" not in log
 
 

@@ -68,21 +68,23 @@ def test_demo_writes_image_and_json_for_a_real_photo(tmp_path, names):
     drawn = cv2.imread(str(out / IMAGE.name))
     original = cv2.imread(str(IMAGE))
     assert drawn is not None and drawn.shape == original.shape
-    record = json.loads((out / "trainval_000000.json").read_text())
-    assert record["file_name"].endswith(IMAGE.name)
-    assert (record["height"], record["width"]) == original.shape[:2]
-    triplets = record["hoi"]
-    assert len(triplets) == 5  # TOPK_INTERACTIONS with threshold 0
+    entry = json.loads((out / "trainval_000000.json").read_text())
+    assert json.loads((out / "predictions.json").read_text()) == [entry]
+    # the documented prediction format (docs/interfaces.md): nothing else, file name as a base name
+    assert set(entry) == {"file_name", "predictions", "hoi_prediction"}
+    assert entry["file_name"] == IMAGE.name
+    triplets = entry["hoi_prediction"]
+    assert len(triplets) == 5  # TOPK_INTERACTIONS: the JSON keeps every triplet
     assert [t["score"] for t in triplets] == sorted((t["score"] for t in triplets), reverse=True)
     h, w = original.shape[:2]
+    boxes = entry["predictions"]
     for t in triplets:
-        assert t["verb"] == names.verb_classes[t["verb_id"]]
-        assert t["object_class"] == names.thing_classes[t["object_class_id"]]
-        for box in (t["subject_box"], t["object_box"]):
+        assert 0 <= t["category_id"] < len(names.verb_classes)
+        assert boxes[t["subject_id"]]["category_id"] == 0  # person, ids of a metadata without an id map
+        for box in (boxes[t["subject_id"]]["bbox"], boxes[t["object_id"]]["bbox"]):
             # boxes are ordered even for the near-empty ones a random model predicts (widths clamped at 0)
             assert 0 <= box[0] <= box[2] <= w, box
             assert 0 <= box[1] <= box[3] <= h, box
-        assert len(t["actpoints"]) == 9 and len(t["actpoint_weights"]) == 9
     assert not np.array_equal(drawn, original)  # something was drawn
 
 

@@ -1,6 +1,7 @@
 """Cheap checks of ggnet_d2.deploy (no export): refusals, the missing-extra message, export_mode's restore, the numpy
 Pillow resize, the runtime's spec check."""
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,8 @@ from detectron2.modeling import build_model
 from ggnet_d2 import add_ggnet_config
 from ggnet_d2.deploy import runtime
 from ggnet_d2.deploy.adapter import GGNetDeployAdapter, deploy_input_side, export_mode
-from ggnet_d2.modeling.deform_conv import ModulatedDeformConv
-from ggnet_d2.modeling.finite_guard import check_deform_conv_inputs
+from ggnet_d2.layers.deform_conv import ModulatedDeformConv
+from ggnet_d2.layers.finite_guard import check_deform_conv_inputs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -90,7 +91,7 @@ def test_numpy_resize_is_pillow_bilinear_per_axis(shape, size):
 
 
 def test_runtime_box_clip_matches_the_models(tmp_path):
-    from ggnet_d2.modeling.postprocess import clip_boxes_authors
+    from ggnet_d2.modeling.postprocess.decode import clip_boxes_authors
 
     boxes = np.array([[-5, -3, 20, 30], [90, 40, 130, 70], [10, 10, 12, 11], [-20, 50, 200, 60]], np.float32)
     got = runtime._clip_boxes(boxes, 60, 100, "authors")
@@ -106,3 +107,19 @@ def test_runtime_spec_names_missing_keys(tmp_path):
         runtime.load_deploy_spec(str(tmp_path))
     with pytest.raises(FileNotFoundError, match="export_model.py --format onnx"):
         runtime.find_model_file(str(tmp_path), "onnx")
+
+
+def test_runtime_package_import_needs_no_torch():
+    """``import ggnet_d2.deploy.runtime`` through the package with torch, torchvision and detectron2 unimportable."""
+    code = (
+        "import importlib.abc, sys\n"
+        "class B(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('torch', 'torchvision', 'detectron2'): raise ImportError('blocked')\n"
+        "sys.meta_path.insert(0, B())\n"
+        "from ggnet_d2.deploy.runtime import HOIRuntimePredictor, preprocess, postprocess\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision', 'detectron2')))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO,
+                          env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"

@@ -34,7 +34,7 @@ def test_loss_zero_when_student_equals_teacher():
     # entries outside the mask do not count; no entry: 0 with a graph
     far = torch.full((2, 3), 5.0, requires_grad=True)
     z = soft_verb_distillation_loss(far, t, torch.zeros(2, 3, dtype=torch.bool))
-    assert float(z) == 0.0 and z.requires_grad
+    assert z.item() == 0.0 and z.requires_grad
 
 
 def test_crop_pads_to_a_centred_black_square():
@@ -173,3 +173,34 @@ def test_train_net_with_distillation_tiny_clip(tiny_text_file, tmp_path):
     distill = [m["loss_distill"] for m in metrics if "loss_distill" in m]
     assert distill and all(np.isfinite(distill)) and [m["iteration"] for m in metrics if "total_loss" in m][-1] == 19
     assert (out / "model_final.pth").is_file()
+
+
+def test_student_read_at_the_interaction_point_of_the_chosen_steps():
+    """Planted logits and a stand-in teacher: the loss reads logits[:, :, index] of the final step, or every step."""
+    t = torch.tensor([[0.3, 0.6, 0.0]])
+    soft = torch.tensor([[True, True, False]])
+
+    def teacher(file_name, boxes, objects, reader):
+        return t, torch.tensor([[True, True, True]])
+
+    glance, final = torch.zeros(1, 3, 2, 4), torch.zeros(1, 3, 2, 4)
+    final[0, :, 1, 2] = torch.tensor([0.5, -1.0, 3.0])  # index 1 * 4 + 2 = 6
+    glance[0, :, 1, 2] = torch.tensor([2.0, 2.0, 2.0])
+    inputs = [{"file_name": "a.jpg", "ggnet_distill": {"union_box": torch.zeros(1, 4), "object_class": torch.zeros(1),
+                                                       "index": torch.tensor([6]),
+                                                       "labelled": torch.tensor([[False, False, True]])}}]
+    outs = [{"interaction_logits": [glance, final]}]
+    expect_final = soft_verb_distillation_loss(torch.tensor([[0.5, -1.0, 3.0]]), t, soft)
+    expect_glance = soft_verb_distillation_loss(torch.tensor([[2.0, 2.0, 2.0]]), t, soft)
+    got = ClipDistillation(teacher, weight=2.0)(outs, inputs)["loss_distill"]
+    built = []
+    lazy = ClipDistillation(teacher_factory=lambda: built.append(1) or teacher, weight=2.0)
+    assert not built  # nothing loaded until the first training step
+    torch.testing.assert_close(lazy(outs, inputs)["loss_distill"], got)
+    lazy(outs, inputs)
+    assert built == [1]
+    torch.testing.assert_close(got, 2.0 * expect_final)
+    got_all = ClipDistillation(teacher, weight=2.0, steps="all")(outs, inputs)["loss_distill"]
+    torch.testing.assert_close(got_all, 2.0 * (expect_final + expect_glance) / 2)
+    with pytest.raises(ValueError, match="STEPS"):
+        ClipDistillation(teacher, steps="some")

@@ -9,28 +9,22 @@ import pytest
 import torch
 from detectron2.engine import default_argument_parser
 
-from ggnet_d2.engine import GGNetTrainer, setup_cfg
+from ggnet_d2.engine import GGNetTrainer
 
 REPO = Path(__file__).resolve().parents[1]
-QUICKSTART = str(REPO / "configs" / "quickstart" / "GGNet_R18_synth.yaml")
-TINY_R18 = [
-    "INPUT.GGNET.INPUT_SIZE", "64", "INPUT.GGNET.TEST_SIZE", "64", "SOLVER.IMS_PER_BATCH", "2",
-    "DATALOADER.NUM_WORKERS", "0", "MODEL.RESNET_DECONV.DECONV_CHANNELS", "[32, 32, 32]", "MODEL.GGNET.HEAD_CONV", "16",
-    "DATASETS.TEST", "()",
-]
 
 
-def test_resume_continues_at_the_right_iteration(tmp_path):
-    cfg = setup_cfg(QUICKSTART, TINY_R18 + ["SOLVER.MAX_ITER", "2", "SOLVER.STEPS", "(1,)",
-                                            "SOLVER.CHECKPOINT_PERIOD", "1", "OUTPUT_DIR", str(tmp_path)])
+def test_resume_continues_at_the_right_iteration(tmp_path, tiny_r18_cfg):
+    cfg = tiny_r18_cfg("DATASETS.TEST", "()", "SOLVER.MAX_ITER", "2", "SOLVER.STEPS", "(1,)",
+                       "SOLVER.CHECKPOINT_PERIOD", "1", "OUTPUT_DIR", str(tmp_path))
     trainer = GGNetTrainer(cfg)
     trainer.resume_or_load(resume=False)
     trainer.train()
     assert (tmp_path / "model_final.pth").is_file() and (tmp_path / "model_0000000.pth").is_file()
     trained = {k: v.clone() for k, v in trainer.model.state_dict().items()}
 
-    cfg2 = setup_cfg(QUICKSTART, TINY_R18 + ["SOLVER.MAX_ITER", "3", "SOLVER.STEPS", "(1,)",
-                                             "SOLVER.CHECKPOINT_PERIOD", "1", "OUTPUT_DIR", str(tmp_path)])
+    cfg2 = tiny_r18_cfg("DATASETS.TEST", "()", "SOLVER.MAX_ITER", "3", "SOLVER.STEPS", "(1,)",
+                        "SOLVER.CHECKPOINT_PERIOD", "1", "OUTPUT_DIR", str(tmp_path))
     resumed = GGNetTrainer(cfg2)
     resumed.resume_or_load(resume=True)
     assert resumed.start_iter == 2
@@ -72,14 +66,17 @@ def _train_net():
     return module
 
 
-def test_eval_only_prints_the_table_and_writes_predictions(tmp_path, tiny_synth_test, capsys):
-    cfg = setup_cfg(QUICKSTART, TINY_R18 + ["SOLVER.MAX_ITER", "1", "SOLVER.STEPS", "()", "OUTPUT_DIR", str(tmp_path)])
+def test_eval_only_prints_the_table_and_writes_predictions(tmp_path, tiny_synth_test, capsys, tiny_r18_cfg,
+                                                          tiny_r18_opts, quickstart_config):
+    cfg = tiny_r18_cfg("DATASETS.TEST", "()", "SOLVER.MAX_ITER", "1", "SOLVER.STEPS", "()", "OUTPUT_DIR",
+                       str(tmp_path))
     trainer = GGNetTrainer(cfg)
     trainer.resume_or_load(resume=False)
     trainer.train()
     out_dir = tmp_path / "eval"
     args = default_argument_parser().parse_args(
-        ["--config-file", QUICKSTART, "--eval-only", *TINY_R18, "DATASETS.TEST", f"('{tiny_synth_test}',)",
+        ["--config-file", quickstart_config, "--eval-only", *tiny_r18_opts,
+         "DATASETS.TEST", f"('{tiny_synth_test}',)",
          "MODEL.WEIGHTS", str(tmp_path / "model_final.pth"), "OUTPUT_DIR", str(out_dir)])
     results = _train_net().main(args)
     assert set(results["hoi"]) >= {"mAP_default_full", "mAP_known_object_full", "mean_recall_default_full"}

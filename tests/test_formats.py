@@ -286,3 +286,23 @@ def test_every_tool_option_has_help():
         # an argument line that ends after its metavar must be followed by its help text (an indented continuation)
         undocumented = re.findall(r"^  (-{0,2}[\w-]+(?: [A-Z_]+)*)\n(?! {4,})", text, flags=re.M)
         assert not undocumented, (tool, undocumented)
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda a: a[1]["boxes_o"][0].__setitem__(2, "x"), r"image #1 \(HICO_test2015_00000002.jpg\) hoi #0: bbox "),
+    (lambda a: a[2]["verb"].__setitem__(0, True), r"image #2 \(HICO_test2015_00000003.jpg\) hoi #0: HOI \d+ does "
+                                                  r"not match verb True"),
+    (lambda a: a[0]["hoi"].append(1), r"image #0 \(HICO_test2015_00000001.jpg\): the lists .* differ in length"),
+])
+def test_hicodet_ground_truth_names_the_bad_image(tmp_path, change, message):
+    from ggnet_d2.formats import read_hicodet_ground_truth
+    from test_eval_offline import write_hicodet_json
+
+    write_hicodet_json(tmp_path / "instances.json")
+    good, _ = read_hicodet_ground_truth(str(tmp_path / "instances.json"))
+    assert good.pair_image.tolist() == [0, 1, 2] and good.object_boxes[0].tolist() == [1, 1, 2, 2]  # .mat - 1
+    d = json.loads((tmp_path / "instances.json").read_text())
+    change(d["annotation"])
+    (tmp_path / "instances.json").write_text(json.dumps(d))
+    with pytest.raises(FormatError, match=message):
+        read_hicodet_ground_truth(str(tmp_path / "instances.json"))

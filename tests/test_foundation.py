@@ -1,5 +1,6 @@
 """Issue 2: the package installs, detectron2 imports, config defaults and registrations."""
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,15 +22,6 @@ def _load_installer():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def test_detectron2_engine_evaluation_modeling_import():
-    import detectron2.engine  # noqa: F401
-    import detectron2.evaluation  # noqa: F401
-    from detectron2.engine import DefaultTrainer, default_argument_parser, launch  # noqa: F401
-    from detectron2.modeling import BACKBONE_REGISTRY, META_ARCH_REGISTRY, build_model  # noqa: F401
-
-    assert callable(build_model)
 
 
 def test_config_defaults_are_the_papers():
@@ -140,5 +132,7 @@ def test_installer_version_gate():
     assert installer.version_at_least("0.7.1") and not installer.version_at_least("0.5")
 
 
-def test_package_version_is_exposed():
-    assert ggnet_d2.__version__ == "0.1.0"
+def test_package_version_is_the_declared_one():
+    # tomllib is Python 3.11+; the project supports 3.10
+    declared = re.search(r'^version = "([^"]+)"$', (REPO / "pyproject.toml").read_text(), re.M).group(1)
+    assert ggnet_d2.__version__ == declared

@@ -106,6 +106,17 @@ def test_no_sound_conversion_is_a_named_error(tmp_path, make, mode):
         read_image(path)
 
 
+def test_oriented_tiff_is_refused_by_name(tmp_path):
+    """Pillow turns oriented TIFFs upright for some modes only (found by tests/test_fuzz_images.py)."""
+    path = str(tmp_path / "o.tiff")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(STORED).convert("L").save(path, exif=exif)
+    for fn in (read_image, image_size):
+        with pytest.raises(UnsupportedImageError, match=r"o.tiff: TIFF with EXIF orientation 6"):
+            fn(path)
+
+
 def test_undecodable_file_is_a_named_error(tmp_path):
     (tmp_path / "t.txt").write_text("not an image")
     for fn in (read_image, image_size):

@@ -109,3 +109,9 @@ def test_train_net_finishes_on_a_set_with_undecodable_images(tmp_path):
     assert len(replaced) >= 2 and "2 image(s) replaced so far" in log
     metrics = [json.loads(line) for line in (out / "metrics.json").read_text().splitlines()]
     assert [m["iteration"] for m in metrics if "total_loss" in m][-1] == 6
+    # issue 20 item 8, first contact: progress lines before the writer's first (iteration 20), plain-text log.txt,
+    # and no device warning for a config that names no device
+    for line in ("Building the model (GGNet", "Reading the training data: my_hoi_train", "iteration 1/7: ",
+                 "iteration 5/7: "):
+        assert line in log, line
+    assert "\x1b" not in log and "MODEL.DEVICE is cuda" not in run.stdout + run.stderr

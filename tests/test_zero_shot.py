@@ -1,5 +1,4 @@
 """Zero-shot splits and training sets (issue 23 items 3-4)."""
-import json
 import logging
 from collections import Counter
 

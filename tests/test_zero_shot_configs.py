@@ -10,7 +10,7 @@ from ggnet_d2.data.datasets.hico_det import hico_official_hoi_classes
 from ggnet_d2.data.zero_shot import ZERO_SHOT_SPLITS
 from ggnet_d2.engine import setup_cfg
 from ggnet_d2.modeling.language import TextEmbeddings, save_text_embeddings
-from test_configs import SHRINK
+from conftest import SHRINK_BACKBONE_OPTS as SHRINK
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(str(p.relative_to(REPO)) for p in (REPO / "configs" / "zero_shot").glob("*.yaml"))
@@ -39,7 +39,7 @@ def hico_text_file(tmp_path_factory):
 def test_zero_shot_config_builds(config, hico_text_file):
     pytest.importorskip("open_clip")
     base = setup_cfg(str(REPO / config), ["MODEL.GGNET.TEXT.EMBEDDINGS_FILE", hico_text_file])
-    cfg = setup_cfg(str(REPO / config), SHRINK[base.MODEL.BACKBONE.NAME] + [
+    cfg = setup_cfg(str(REPO / config), list(SHRINK[base.MODEL.BACKBONE.NAME]) + [
         "MODEL.DEVICE", "cpu", "MODEL.GGNET.HEAD_CONV", "16", "MODEL.WEIGHTS", "",
         "MODEL.GGNET.TEXT.EMBEDDINGS_FILE", hico_text_file, "MODEL.GGNET.TEXT.CLIP_MODEL", "ggnet-tiny-clip-zs",
         "MODEL.GGNET.TEXT.CLIP_PRETRAINED", "", "MODEL.GGNET.DISTILL.CLIP_CONFIG_FILE", TINY_CLIP,

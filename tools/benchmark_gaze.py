@@ -160,11 +160,12 @@ def bench_infer(path, backend, device, repeats, size=512):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--device", default="cpu", help="torch device to time on (cpu, cuda, cuda:1)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per case; the best is reported")
     parser.add_argument("--batch", type=int, default=3, help="batch of the HICO gaze step (3 per GPU in training)")
-    parser.add_argument("--only", nargs="+", choices=CASES, default=CASES)
-    parser.add_argument("--backends", nargs="+", default=["torchvision", "gather_gemm"])
+    parser.add_argument("--only", nargs="+", choices=CASES, default=CASES, help="cases to time (default: all)")
+    parser.add_argument("--backends", nargs="+", default=["torchvision", "gather_gemm"],
+                        help="deformable-convolution backends to compare (MODEL.DEFORM_CONV_BACKEND values)")
     args = parser.parse_args()
     device = torch.device(args.device)
     print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, repeats {args.repeats}")

@@ -83,7 +83,9 @@ def loader_rate(mapper, records, workers, passes):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--annotations", choices=("hico", "hoiw"), default="hico")
+    p.add_argument("--annotations", choices=("hico", "hoiw"), default="hico",
+                   help="hico: HICO-DET test records, each on a HOI-W photo resized to its size; hoiw: the "
+                        "HOI-W demo's own records")
     p.add_argument("--data", default=str(SHARED / "hoiw_demo"), help="the HOI-W demo folder (annotations.json, images/)")
     p.add_argument("--images", type=int, default=48, help="HICO-DET records (--annotations hico)")
     p.add_argument("--passes", type=int, default=2, help="passes over the images per DataLoader run")

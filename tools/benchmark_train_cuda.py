@@ -153,16 +153,17 @@ def run(cfg, batch, iters, warmup, amp):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--config-file", required=True)
-    p.add_argument("--iters", type=int, default=50)
-    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--config-file", required=True, help="GGNet config to train (synthetic data, no dataset read)")
+    p.add_argument("--iters", type=int, default=50, help="timed training iterations")
+    p.add_argument("--warmup", type=int, default=5, help="untimed iterations before them")
     p.add_argument("--batch", type=int, default=0, help="images per step (default: SOLVER.IMS_PER_BATCH)")
-    p.add_argument("--amp", choices=("off", "on", "both"), default="both")
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--amp", choices=("off", "on", "both"), default="both", help="mixed precision runs (CUDA only)")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                   help="MODEL.DEVICE (default: cuda when available, else cpu as a smoke test)")
     p.add_argument("--strict", action="store_true", help="exit 1 if a CPU fallback operator ran")
     p.add_argument("--fastest", action="store_true", help="also run the fastest exact configuration, side by side")
     p.add_argument("--compile", action="store_true", help="with --fastest: MODEL.COMPILE (torch.compile) too")
-    p.add_argument("--json-out", default="")
+    p.add_argument("--json-out", default="", help="also write the figures to this JSON file")
     p.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides, KEY VALUE ...")
     args = p.parse_args(argv)
     # no dataset: building the model would read the datasets' metadata files

@@ -25,12 +25,12 @@ from ggnet_d2.modeling.language.clip_models import build_clip, build_text_embedd
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config-file", default="")
+    parser.add_argument("--config-file", default="", help="GGNet config (MODEL.GGNET.TEXT.* choose model and prompts)")
     parser.add_argument("--output", required=True, help=".npz file to write")
     parser.add_argument("--dataset", default="", help="registered dataset whose classes are embedded")
     parser.add_argument("--clip-config", default="",
                         help="JSON open_clip model config registered under MODEL.GGNET.TEXT.CLIP_MODEL first")
-    parser.add_argument("opts", nargs=argparse.REMAINDER)
+    parser.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides, KEY VALUE pairs")
     args = parser.parse_args(argv)
     logger = setup_logger(name="ggnet_d2")
     cfg = add_ggnet_config(get_cfg())

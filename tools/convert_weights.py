@@ -2,7 +2,7 @@
 """Convert a CenterNet / PPDM / GGNet reference checkpoint to a ggnet_d2 (detectron2) checkpoint, strictly.
 
 Usage:
-    python tools/convert_weights.py --config-file configs/released/GGNet_Hourglass104_HICO_authors.yaml \
+    python tools/convert_weights.py --config-file configs/released/GGNet_Hourglass104_HICO.yaml \
         --input hoidet_hico_ggnet.pth --output pretrained/ggnet_hico_converted.pth
 
 Prints the recognised source and the conversion report (ggnet_d2/modeling/checkpoint/convert.py): every reference
@@ -65,15 +65,15 @@ def read_reference(path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config-file", default="")
-    parser.add_argument("--input", required=True)
+    parser.add_argument("--config-file", default="", help="config of the target model (its parameter names and shapes)")
+    parser.add_argument("--input", required=True, help="the reference checkpoint (.pth) to convert")
     parser.add_argument("--output", help="where to write the converted checkpoint (omit to only print the report)")
     parser.add_argument("--allow-partial", action="store_true",
                         help="write the checkpoint even when the conversion is incomplete")
     parser.add_argument("--valid-verb-object", metavar="NPY",
                         help="the authors' corre_*.npy, stored in the output as the model's verb-object "
                              "correspondence")
-    parser.add_argument("opts", nargs=argparse.REMAINDER)
+    parser.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides, KEY VALUE pairs")
     args = parser.parse_args(argv)
     setup_logger()
     setup_logger(name="ggnet_d2")

@@ -6,6 +6,7 @@ importing torch or detectron2:
     python tools/evaluate_hoi.py --predictions preds.json --ground-truth instances_test2015.json
     python tools/evaluate_hoi.py --predictions preds.json --ground-truth anno_bbox.mat --image-labels anno.mat
     python tools/evaluate_hoi.py --predictions preds.json --dataset hico_det_test     # $DETECTRON2_DATASETS layout
+    python tools/evaluate_hoi.py --predictions preds.json --ground-truth test_hico.json --zero-shot-split rare_first
 Any registered dataset (evaluator chosen by its metadata ``evaluator_type``, as during --eval-only; a custom dataset
 gets the generic triplet mAP):
     python tools/evaluate_hoi.py --predictions preds.json --dataset vcoco_test [--output-dir out/]
@@ -24,6 +25,7 @@ import json
 import os
 import sys
 
+from ggnet_d2.formats.zero_shot_splits import unseen_hoi_ids
 from ggnet_d2.metrics.offline import score_hico_det_file
 
 # The HICO-DET built-ins' test annotations, relative to $DETECTRON2_DATASETS (as registered in
@@ -51,6 +53,7 @@ def _score_registered(args):
     for name, json_file, image_root in args.custom or ():
         register_hoi_json(name, json_file, image_root)
     cfg = add_ggnet_config(get_cfg())
+    cfg.DATASETS.HOI.ZERO_SHOT_SPLIT, cfg.DATASETS.HOI.ZERO_SHOT_UNSEEN = args.zero_shot_split, args.zero_shot_unseen
     evaluator = build_hoi_evaluator(cfg, args.dataset, args.output_dir, allow_missing_images=args.allow_missing_images,
                                     drop_unknown_images=args.drop_unknown_images)
     extra = getattr(evaluator, "extra_entry_keys", ())
@@ -74,6 +77,11 @@ def _parser():
     parser.add_argument("--drop-unknown-images", action="store_true",
                         help="leave out entries of images that are not in the split (listed on stderr) instead of "
                              "refusing the file")
+    parser.add_argument("--zero-shot-split", default="",
+                        help="also report Seen / Unseen mAP of this zero-shot split (rare_first, non_rare_first, "
+                             "unseen_object, unseen_verb, unseen_action_eoid, rare_first_eoid, custom)")
+    parser.add_argument("--zero-shot-unseen", type=int, nargs="*", default=[],
+                        help="the unseen HOI class ids of --zero-shot-split custom")
     parser.add_argument("--output-dir", default=None, help="where the per-class AP JSON is written")
     parser.add_argument("--timings", action="store_true", help="print ground-truth / parse / score seconds on stderr")
     return parser
@@ -92,8 +100,9 @@ def main(argv=None):
             gt_path = os.path.join(root, rel)
             default_labels = os.path.join(root, HICO_IMAGE_LABELS)
             labels = labels or (default_labels if os.path.isfile(default_labels) else None)
+        unseen = unseen_hoi_ids(args.zero_shot_split, args.zero_shot_unseen) if args.zero_shot_split else None
         results = score_hico_det_file(args.predictions, gt_path, split, labels, args.allow_missing_images,
-                                      args.output_dir, timings, args.drop_unknown_images)
+                                      args.output_dir, timings, args.drop_unknown_images, unseen)
         dropped = results["info"]["entries_dropped_not_in_split"]
         if dropped:
             print(f"{args.predictions}: left out {len(dropped)} entries of images that are not in the split: "

@@ -49,7 +49,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", required=True, help="registered dataset name (DatasetCatalog)")
     parser.add_argument("--output", required=True, help="detection file to write (COCO results JSON)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same file)")
     parser.add_argument("--jitter", type=float, default=0.05, help="max corner shift, fraction of the box side")
     parser.add_argument("--min-score", type=float, default=0.5, help="scores are uniform in [min-score, 1]")
     parser.add_argument("--drop", type=float, default=0.05, help="probability of dropping a box")

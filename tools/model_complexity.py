@@ -41,8 +41,8 @@ class _TestPath(nn.Module):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", type=int, default=512)
-    parser.add_argument("--backbones", nargs="+", default=list(BACKBONES))
+    parser.add_argument("--size", type=int, default=512, help="square input side in pixels")
+    parser.add_argument("--backbones", nargs="+", default=list(BACKBONES), help=f"any of {list(BACKBONES)}")
     args = parser.parse_args()
     setup_logger()
     setup_logger(name="ggnet_d2")

@@ -29,8 +29,9 @@ SLOW_FACTOR = 1.5
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config-file", default=DEFAULT_CONFIG)
-    parser.add_argument("--output", default=os.path.join(REPO, "output", "quickstart"))
+    parser.add_argument("--config-file", default=DEFAULT_CONFIG, help="config to train and evaluate")
+    parser.add_argument("--output", default=os.path.join(REPO, "output", "quickstart"),
+                        help="OUTPUT_DIR: checkpoints, log.txt, visualizations/")
     parser.add_argument("--num-vis", type=int, default=8, help="test images to visualize")
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides, KEY VALUE pairs")
     args = parser.parse_args()

@@ -1,7 +1,8 @@
 """Inputs of GGNet's external-candidate route (the paper's GGNet-double-dagger setting, Table 5), added to each test
 dataset dict by the mapper (and the demo's predictor), so that the model reads nothing but its inputs:
 
-- ``"file"``: ``"external_detections"`` read from ``EXTERNAL_DETECTIONS.FILE`` (layouts: ``detection_file.py``);
+- ``"file"``: ``"external_detections"`` read from ``EXTERNAL_DETECTIONS.FILE`` (layouts:
+  ``ggnet_d2.formats.detections``);
 - ``"ground_truth"``: ``"external_detections"`` = the dataset dict's own boxes, score 1 (upper bound, analysis only);
 - ``"detectron2"``: ``"detector_image"``, the image at the detector's own test size; the detector itself runs inside
   the model (``ggnet_d2.modeling.external``).
@@ -12,20 +13,18 @@ names a source: one of the three, or the class name of any source registered in 
 with ``cfg``; its instances are called with ``(dataset_dict, image)`` and return the fields to add).
 """
 import logging
-import os
 
 import numpy as np
 import torch
-from detectron2.config import get_cfg
 from detectron2.data import MetadataCatalog
 from detectron2.data import transforms as T
 from detectron2.structures import BoxMode
 from detectron2.utils.registry import Registry
 
-from ..utils.external_detections import class_table_from_list, detections_dict
 from ..formats.detections import load_detection_file
+from ..utils.external_detections import class_table_from_list, detections_dict, detector_config
 
-__all__ = ["EXTERNAL_SOURCE_REGISTRY", "build_external_inputs", "detector_config", "Detectron2DetectorInput",
+__all__ = ["EXTERNAL_SOURCE_REGISTRY", "build_external_inputs", "Detectron2DetectorInput",
            "DetectionFileSource", "GroundTruthSource"]
 
 logger = logging.getLogger(__name__)
@@ -49,28 +48,6 @@ def build_external_inputs(cfg):
     if not name:
         return None
     return EXTERNAL_SOURCE_REGISTRY.get(_SHORT_NAMES.get(name, name))(cfg)
-
-
-def detector_config(cfg):
-    """The detectron2 detector's config: ``get_cfg()`` + ``EXTERNAL_DETECTIONS.CONFIG_FILE`` + ``DETECTOR_OPTS``, on
-    ``MODEL.DEVICE`` with ``EXTERNAL_DETECTIONS.WEIGHTS`` (frozen).
-
-    Raises:
-        ValueError: CONFIG_FILE empty. FileNotFoundError: it does not exist.
-    """
-    e = cfg.MODEL.GGNET.EXTERNAL_DETECTIONS
-    if not e.CONFIG_FILE:
-        raise ValueError("EXTERNAL_DETECTIONS.SOURCE 'detectron2' needs EXTERNAL_DETECTIONS.CONFIG_FILE (a "
-                         "detectron2 detector config)")
-    if not os.path.isfile(e.CONFIG_FILE):
-        raise FileNotFoundError(f"EXTERNAL_DETECTIONS.CONFIG_FILE {e.CONFIG_FILE!r} does not exist")
-    det = get_cfg()
-    det.merge_from_file(e.CONFIG_FILE)
-    det.merge_from_list(list(e.DETECTOR_OPTS))
-    det.MODEL.DEVICE = cfg.MODEL.DEVICE
-    det.MODEL.WEIGHTS = e.WEIGHTS
-    det.freeze()
-    return det
 
 
 def _dataset_name(cfg):
@@ -103,9 +80,10 @@ class Detectron2DetectorInput:
 
 @EXTERNAL_SOURCE_REGISTRY.register()
 class DetectionFileSource:
-    """Detections read from ``EXTERNAL_DETECTIONS.FILE`` (layouts: ``detection_file.py``, docs/interfaces.md), looked
-    up by the dict's ``image_id``, else by its ``file_name``'s base name. The file is read at the first call (not
-    when the mapper is built). An image without an entry gets no candidates (counted and logged).
+    """Detections read from ``EXTERNAL_DETECTIONS.FILE`` (layouts: ``ggnet_d2.formats.detections``,
+    docs/interfaces.md), looked up by the dict's ``image_id``, else by its ``file_name``'s base name. The file is read
+    at the first call (not when the mapper is built). An image without an entry gets no candidates (counted and
+    logged).
 
     Classes: the file's ``category_id`` goes through ``EXTERNAL_DETECTIONS.CLASS_MAP`` (entry j = dataset contiguous
     class of file id j) when set, else through the dataset's ``thing_dataset_id_to_contiguous_id``

@@ -15,7 +15,8 @@ Pixel formats -> 8-bit RGB:
   lie in 0..65535): scaled, round(v * 255 / 65535), not clipped (Pillow's own conversion clips at 255, which made a
   16-bit image all white);
 - refused with :class:`UnsupportedImageError`: 32-bit float (F), signed 16-bit (I;16S), mode I with values outside
-  0..65535 (no known range), CIE L*a*b* (Pillow's conversion copies the channels as if they were RGB).
+  0..65535 (no known range), CIE L*a*b* (Pillow's conversion copies the channels as if they were RGB), and TIFFs
+  with an EXIF orientation other than 1 (Pillow turns only some of their pixel modes upright).
 """
 import numpy as np
 from PIL import Image
@@ -56,6 +57,17 @@ def exif_orientation(im):
     return value if value in _TRANSPOSE else 1
 
 
+def _orientation(im, path):
+    """``exif_orientation``, refusing oriented TIFFs: Pillow reports them in the shown size before decoding but turns
+    only some pixel modes upright while decoding (RGB and LA are, L and RGBA come out as stored), so neither the
+    size nor the pixels can be trusted."""
+    orientation = exif_orientation(im)
+    if orientation != 1 and im.format == "TIFF":
+        raise UnsupportedImageError(path, f"TIFF with EXIF orientation {orientation}: Pillow applies it to some pixel "
+                                          "modes only; save the image upright (or as PNG/JPEG)")
+    return orientation
+
+
 def image_size(path):
     """(height, width) of the image at ``path`` as shown, i.e. after its EXIF orientation, in pixels.
 
@@ -67,8 +79,10 @@ def image_size(path):
     try:
         with Image.open(path) as im:
             width, height = im.size
-            if exif_orientation(im) in _SWAPS_SIDES:
+            if _orientation(im, path) in _SWAPS_SIDES:
                 width, height = height, width
+    except ImageReadError:
+        raise
     except _DECODE_ERRORS as e:
         raise ImageReadError(path, f"cannot read the image size ({type(e).__name__}: {e})") from None
     return height, width
@@ -124,7 +138,7 @@ def read_image(path, format="BGR"):
     """
     try:
         with Image.open(path) as im:
-            orientation = exif_orientation(im)
+            orientation = _orientation(im, path)
             im.load()
             rgb = to_rgb8(im, path)
     except ImageReadError:

@@ -1,7 +1,7 @@
 """The exported network: GGNet from a normalised fixed-size image batch to fixed-size decoded tensors.
 
 Decoding (Sec. 3.4: peaks, top-K, Eq. 8 or the authors' matching, dedup, verb-object restriction) is inside the
-graph: it is ``GGNet.decode`` -- ``decode_hoi``, batched torch with static shapes -- exported as is, so PyTorch,
+graph: it is ``HOIPostProcessor.decode`` -- ``decode_hoi``, batched torch with static shapes -- exported as is, so PyTorch,
 onnxruntime and TorchScript run one implementation of it and nothing of it is re-written in numpy. What stays outside
 is what depends on each image's original size (and so cannot be a fixed-size tensor op over the batch): resize and
 placement before, dropping invalid triplets and mapping boxes back to original pixels after
@@ -12,8 +12,8 @@ import contextlib
 import torch
 from torch import nn
 
-from ..modeling.deform_conv import ModulatedDeformConv
-from ..modeling.finite_guard import check_deform_conv_inputs
+from ..layers.deform_conv import ModulatedDeformConv
+from ..layers.finite_guard import check_deform_conv_inputs
 
 __all__ = ["GGNetDeployAdapter", "export_mode", "TRIPLET_OUTPUTS", "HEAD_MAP_OUTPUTS", "check_exportable",
            "deploy_input_side"]
@@ -61,10 +61,10 @@ def deploy_input_side(cfg):
 def check_exportable(model):
     """Raise ValueError for a model setting the exported graph cannot carry (an external detector's candidates:
     MODEL.GGNET.EXTERNAL_DETECTIONS reads files or runs a second model per image)."""
-    if getattr(model, "external_source", None) is not None:
+    if getattr(model, "external_source", "") or getattr(model, "external_detector", None) is not None:
         raise ValueError("MODEL.GGNET.EXTERNAL_DETECTIONS.SOURCE is set: external candidates are not part of the "
                          "exported graph; export with SOURCE '' (GGNet's own object heads)")
-    if not getattr(model, "test_square_size", 0):
+    if not model.postprocessor.test_square_size:
         raise ValueError("export needs a fixed-size test input: set INPUT.GGNET.TEST_PAD_SQUARE True")
 
 
@@ -106,9 +106,9 @@ class GGNetDeployAdapter(nn.Module):
     S = ``deploy_input_side(cfg)``, the resized image at its placement and black (0) padding before normalising)
     -> tuple of tensors named ``TRIPLET_OUTPUTS`` (+ ``HEAD_MAP_OUTPUTS`` with ``head_maps``).
 
-    Equal to ``GGNet.forward`` at inference up to the per-image steps of ``GGNet._to_instances`` (keep ``valid``
-    triplets with score >= SCORE_THRESH, map to original pixels, clip), which ``ggnet_d2.deploy.runtime`` does.
-    Source of the decoding: ``GGNet.decode`` (``decode_hoi``, Sec. 3.4).
+    Equal to ``GGNet.forward`` at inference up to the per-image steps of ``HOIPostProcessor.to_instances`` (keep
+    ``valid`` triplets with score >= SCORE_THRESH, map to original pixels, clip), which ``ggnet_d2.deploy.runtime``
+    does. Source of the decoding: ``HOIPostProcessor.decode`` (``decode_hoi``, Sec. 3.4).
     """
 
     def __init__(self, model, head_maps=False):
@@ -125,8 +125,8 @@ class GGNetDeployAdapter(nn.Module):
         m = self.model
         features = m.backbone(images)
         out = m.heads[-1](features[m.backbone._out_features[-1]])
-        d = m.decode(out)
-        s = float(m.output_stride)
+        d = m.postprocessor.decode(out, m.valid_verb_object)
+        s = float(m.postprocessor.output_stride)
 
         def _per_triplet(t, index):
             if t.dim() == 2:

@@ -155,15 +155,15 @@ def _metadata(cfg):
 
 def deploy_spec(cfg, model, output_names, batch_size, fmt):
     """The settings ``ggnet_d2.deploy.runtime`` reads (``ggnet_deploy.json``), from the config and the model."""
-    g = cfg.INPUT.GGNET
-    t = cfg.MODEL.GGNET.TEST
+    post = model.postprocessor  # the settings as the model resolved them (renamed choice values included)
     spec = {
         "format": fmt, "batch_size": batch_size, "input_name": "images", "input_side": deploy_input_side(cfg),
-        "test_size": g.TEST_SIZE, "test_placement": g.TEST_PLACEMENT, "input_format": cfg.INPUT.FORMAT,
-        "pixel_mean": [float(v) for v in cfg.MODEL.PIXEL_MEAN], "pixel_std": [float(v) for v in cfg.MODEL.PIXEL_STD],
-        "box_clip": t.BOX_CLIP, "score_thresh": float(t.SCORE_THRESH), "match_rule": t.MATCH_RULE,
-        "dedup_triplets": bool(t.DEDUP_TRIPLETS), "person_class_id": int(cfg.MODEL.GGNET.PERSON_CLASS_ID),
-        "output_stride": int(cfg.MODEL.GGNET.OUTPUT_STRIDE), "output_names": list(output_names),
+        "test_size": cfg.INPUT.GGNET.TEST_SIZE, "test_placement": post.test_placement,
+        "input_format": cfg.INPUT.FORMAT, "pixel_mean": [float(v) for v in cfg.MODEL.PIXEL_MEAN],
+        "pixel_std": [float(v) for v in cfg.MODEL.PIXEL_STD], "box_clip": post.box_clip,
+        "score_thresh": float(post.score_thresh), "match_rule": post.match_rule,
+        "dedup_triplets": bool(post.dedup_triplets), "person_class_id": int(post.person_class_id),
+        "output_stride": int(post.output_stride), "output_names": list(output_names),
         "valid_verb_object_source": getattr(model, "valid_verb_object_source", None),
         "onnx_opset": ONNX_OPSET if fmt == "onnx" else None, "torch_version": torch.__version__,
     }

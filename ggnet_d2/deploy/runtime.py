@@ -13,8 +13,9 @@ Steps per image, each the numpy twin of the PyTorch test path it names:
 2. the network (``GGNetDeployAdapter``: backbone, heads and the whole of Sec. 3.4's decoding), fixed-size outputs in
    input pixels.
 3. ``postprocess``: keep valid triplets with score >= SCORE_THRESH, map boxes and points to original pixels (the
-   inverse of step 1's resize/placement) and clip them ("clip" or the authors' ``bbox_clip``):
-   ``GGNet._to_instances``.
+   inverse of step 1's resize/placement) and clip them ("clip" or the authors' ``bbox_clip``,
+   "clamp_corner_min_side"):
+   ``HOIPostProcessor.to_instances``.
 
 This file imports nothing of ggnet_d2, torch or detectron2, so it can be copied next to an exported model.
 """
@@ -118,7 +119,7 @@ def resize_bilinear_pillow(img, new_w, new_h):
 
 def _to_original_transform(info, spec):
     """(scale (2,), offset (2,)) float32 with original = input pixels * scale + offset, per axis (x, y):
-    ``GGNet._to_original``."""
+    ``HOIPostProcessor.to_original``."""
     height, width = info["height"], info["width"]
     if spec["test_placement"] == "center":
         k, tx, ty = _center_affine(height, width, spec["test_size"])
@@ -169,10 +170,19 @@ def preprocess(image, spec):
     return (padded.transpose(2, 0, 1) - mean) / std, {"height": height, "width": width, "resized": (rh, rw)}
 
 
+BOX_CLIPS = ("clip", "clamp_corner_min_side", "authors")  # "authors": the earlier name of the second
+
+
 def _clip_boxes(boxes, height, width, mode):
-    """Boxes (N, 4) float32 original pixels: "clip" cuts at the border (detectron2 ``Boxes.clip``); "authors" is
-    their ``bbox_clip`` (``postprocess.clip_boxes_authors``: x1/y1 into the image, sides in [10, image side],
-    x2 = x1 + side)."""
+    """Boxes (N, 4) float32 original pixels: "clip" cuts at the border (detectron2 ``Boxes.clip``);
+    "clamp_corner_min_side" is the authors' ``bbox_clip`` (``modeling/postprocess/decode.clip_boxes_authors``: x1/y1
+    into the image, sides in [10, image side], x2 = x1 + side).
+
+    Raises:
+        ValueError: another mode.
+    """
+    if mode not in BOX_CLIPS:
+        raise ValueError(f"box_clip must be one of {BOX_CLIPS}, got {mode!r}")
     if mode == "clip":
         out = boxes.copy()
         out[:, 0::2] = np.clip(out[:, 0::2], 0, width)

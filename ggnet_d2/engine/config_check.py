@@ -54,6 +54,10 @@ _RANGES = {
     "SOLVER.IMS_PER_BATCH": (1, None, True),
     "SOLVER.BASE_LR": (0, None, False),
     "SOLVER.GLANCE_LR_FACTOR": (0, None, False),
+    "SOLVER.FINITE_CHECK_PERIOD": (1, None, True),
+    "MODEL.GGNET.TEXT.LOGIT_SCALE_INIT": (1e-6, None, False),
+    "MODEL.GGNET.DISTILL.WEIGHT": (0, None, False),
+    "MODEL.GGNET.DISTILL.IMAGE_SIZE": (1, None, True),
 }
 
 
@@ -167,7 +171,10 @@ def check_ggnet_config(cfg):
     Checked: every choice-valued key (``ggnet_d2/config_choices.py`` CHOICES) and MODEL.BACKBONE.NAME; every count
     and range (top-K >= 1, NUM_CLASSES / NUM_VERBS >= 1, NUM_GAZE_STEPS >= 0, loss weights >= 0, probabilities in
     [0, 1], ...); NUM_ACTPOINTS the square of an odd number; PERSON_CLASS_ID a class; VALID_VERB_OBJECT pairs in
-    range; OUTPUT_STRIDE the backbone's; INPUT_SIZE a multiple of the output stride and of the padding multiple.
+    range; OUTPUT_STRIDE the backbone's; INPUT_SIZE a multiple of the output stride and of the padding multiple
+    (training crops are padded before the backbone, so another size would no longer match the targets). TEST_SIZE
+    needs no multiple: test inputs are padded and decoded boxes mapped back by scale (TEST_SIZE 130 decodes with
+    both placements).
 
     Args:
         cfg (CfgNode): a config with GGNet's keys (``add_ggnet_config``), merged; when it is not frozen, renamed

@@ -19,9 +19,9 @@ import numpy as np
 from detectron2.data import MetadataCatalog
 
 from ggnet_d2.data.datasets.lazy_metadata import resolved_value
-from ggnet_d2.data.external_detections import build_external_inputs, detector_config
+from ggnet_d2.data.external_detections import build_external_inputs
 from ggnet_d2.modeling.meta_arch.verb_object import valid_verb_object_from_config
-from ggnet_d2.utils.external_detections import class_table_by_name
+from ggnet_d2.utils.external_detections import class_table_by_name, detector_config
 
 __all__ = ["add_dataset_facts", "static_dataset_facts", "adopt_dataset_facts", "check_person_class_id"]
 

@@ -89,5 +89,8 @@ def launch_hoi(
         cmd += [f"--master_addr={host}", f"--master_port={port}"]
     elif num_machines == 1:
         cmd += ["--standalone"]
-    logger.info("No CUDA device: starting %d gloo processes with torchrun: %s", world_size, " ".join(cmd + argv))
+    # printed, not logged: no logger is set up in this launching process (each worker sets up its own)
+    print(f"ggnet_d2.engine.launch: no CUDA device, so {world_size} CPU processes (gloo backend) are started with "
+          f"PyTorch's torchrun ({num_processes_per_machine} per machine on {num_machines} machine(s); detectron2 "
+          f"v0.6's launch needs CUDA for more than one process):\n  {' '.join(cmd + argv)}", flush=True)
     subprocess.run(cmd + argv, check=True)

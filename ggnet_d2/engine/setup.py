@@ -15,6 +15,7 @@ from ggnet_d2.modeling.language import apply_text_verb_list
 from .batch_scaling import fit_batch_to_world_size
 from .config_check import check_ggnet_config
 from .dataset_facts import add_dataset_facts
+from .log_file import plain_text_logs
 
 __all__ = ["setup_cfg"]
 
@@ -77,6 +78,7 @@ def setup_cfg(config_file, opts=(), args=None):
     add_dataset_facts(cfg)
     cfg.freeze()
     if args is not None:
+        plain_text_logs(logging.getLogger("detectron2"))  # before default_setup, which logs the highlighted config
         default_setup(cfg, args)
         setup_logger(cfg.OUTPUT_DIR, distributed_rank=comm.get_rank(), name="ggnet_d2")
     return cfg

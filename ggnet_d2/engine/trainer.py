@@ -23,6 +23,7 @@ from ggnet_d2.modeling import GGNetCheckpointer
 from .batch_scaling import fit_batch_to_world_size
 from .dataset_facts import adopt_dataset_facts
 from .device_checks import check_amp_device, check_model_device, check_outputs_on_first_forward
+from .early_progress import EarlyProgress
 from .hooks import FiniteCheckHook
 from .speed import apply_speed_options, check_amp_precision
 
@@ -110,10 +111,12 @@ class GGNetTrainer(DefaultTrainer):
             # Weight init, the sampler's shuffle (comm.shared_random_seed), augmentation and the DataLoader
             # workers' seeds (worker_init_reset_seed, from torch's RNG) all draw from these generators.
             seed_all_rng(cfg.SEED + comm.get_rank())
+        logger.info(f"Building the model ({cfg.MODEL.META_ARCHITECTURE}, {cfg.MODEL.BACKBONE.NAME})")
         model = self.build_model(cfg)
         check_model_device(model, cfg.MODEL.DEVICE)
         check_outputs_on_first_forward(model, cfg.MODEL.DEVICE)
         optimizer = self.build_optimizer(cfg, model)
+        logger.info(f"Reading the training data: {', '.join(cfg.DATASETS.TRAIN)}")
         data_loader = self.build_train_loader(cfg)
         if len(cfg.DATASETS.TRAIN):
             adopt_dataset_facts(model, cfg.DATASETS.TRAIN[0])  # the training data is loaded now
@@ -137,8 +140,9 @@ class GGNetTrainer(DefaultTrainer):
         return apply_speed_options(super().build_model(cfg), cfg)
 
     def build_hooks(self):
-        """DefaultTrainer's hooks plus ``FiniteCheckHook`` (the deformable convolutions' deferred finite check)."""
-        return [*super().build_hooks(), FiniteCheckHook(self.cfg.SOLVER.FINITE_CHECK_PERIOD)]
+        """DefaultTrainer's hooks plus ``FiniteCheckHook`` (the deformable convolutions' deferred finite check) and
+        :class:`EarlyProgress` (iterations 1, 2, 3, 5 and 10 logged)."""
+        return [*super().build_hooks(), FiniteCheckHook(self.cfg.SOLVER.FINITE_CHECK_PERIOD), EarlyProgress()]
 
     @classmethod
     def build_optimizer(cls, cfg, model):

@@ -3,6 +3,7 @@ import difflib
 
 from detectron2.data import DatasetCatalog, MetadataCatalog
 
+from ..formats.zero_shot_splits import unseen_hoi_ids
 from .hico_det_evaluation import HICODetEvaluator
 from .hoi_evaluation import HOIEvaluator
 from .vcoco_evaluation import VCOCOEvaluator
@@ -52,8 +53,6 @@ def build_hoi_evaluator(cfg, dataset_name, output_folder=None, allow_missing_ima
     kwargs = {}
     split = cfg.DATASETS.HOI.ZERO_SHOT_SPLIT if cfg is not None else ""
     if split and evaluator_type != "vcoco":  # Full / Seen / Unseen of the zero-shot split (issue 23)
-        from ggnet_d2.data.zero_shot import unseen_hoi_ids
-
         hoi_classes = MetadataCatalog.get(dataset_name).hoi_classes
         kwargs["unseen_hoi_ids"] = unseen_hoi_ids(split, cfg.DATASETS.HOI.ZERO_SHOT_UNSEEN, len(hoi_classes))
     return EVALUATOR_TYPES[evaluator_type](dataset_name, output_folder, allow_missing_images=allow_missing_images,

@@ -11,11 +11,10 @@ from collections import OrderedDict
 import numpy as np
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.evaluation import DatasetEvaluator
-from tabulate import tabulate
 
 from ..formats.ground_truth import HOIGroundTruth
 from ..formats.ids import invert_id_map
-from ..metrics.hoi_scoring import KNOWN_OBJECT_SOURCES, HOIScorer
+from ..metrics.hoi_scoring import KNOWN_OBJECT_SOURCES, HOIScorer, percent_table
 from ..metrics.zero_shot_subsets import seen_unseen_subsets
 from .prediction_format import gather_and_save_entries, ground_truth_from_dataset_dicts, outputs_to_prediction_entry
 
@@ -163,8 +162,7 @@ class HOIEvaluator(DatasetEvaluator):
         return {self.task: metrics}
 
     def _report(self, metrics, details):
-        rows = [[k, f"{v:.2f}"] for k, v in metrics.items()]
         logger.info("HOI evaluation on %s (Known-Object images: %s):\n%s", self._dataset_name,
-                    self.known_object_source, tabulate(rows, headers=["metric", "%"], tablefmt="pipe"))
+                    self.known_object_source, percent_table(metrics))
         if self._output_dir:
             self._scorer.write_per_class(self._output_dir, metrics, details)

@@ -29,11 +29,10 @@ from collections import OrderedDict
 import numpy as np
 from detectron2.data import MetadataCatalog
 from detectron2.evaluation import DatasetEvaluator
-from tabulate import tabulate
 
 from ..formats.ids import int_map, invert_id_map
 from ..formats.predictions import decode_prediction_entries, image_positions
-from ..metrics.hoi_scoring import percent
+from ..metrics.hoi_scoring import percent, percent_table
 from ..metrics.vcoco_protocol import VCOCOGroundTruth, vcoco_agent_eval, vcoco_role_eval
 from .prediction_format import gather_and_save_entries, outputs_to_prediction_entry
 
@@ -249,8 +248,7 @@ class VCOCOEvaluator(DatasetEvaluator):
         role2, role2_map = vcoco_role_eval(self._gt, detections, scenario=2)
         metrics = OrderedDict(AP_agent=agent_map * 100, AP_role_scenario_1=role1_map * 100,
                               AP_role_scenario_2=role2_map * 100)
-        logger.info("V-COCO evaluation:\n%s", tabulate([[k, f"{v:.2f}"] for k, v in metrics.items()],
-                                                      headers=["metric", "%"], tablefmt="pipe"))
+        logger.info("V-COCO evaluation:\n%s", percent_table(metrics))
         if self._output_dir:
             per_class = {"agent": {a: percent(v) for a, v in zip(self._gt.actions, agent_ap)},
                          "role_scenario_1": {}, "role_scenario_2": {}}

@@ -8,6 +8,7 @@ detectron2), used by the dataset loaders (:mod:`ggnet_d2.data`) and the scoring 
 - :mod:`.detections`: detection files of the external ``file`` source (COCO results or per-image JSON).
 - :mod:`.vcoco`: V-COCO's vcoco_*.json, vcoco_*.ids and the COCO instances file.
 - :mod:`.vocabulary`: class, verb and HOI lists of HICO-DET, COCO, V-COCO and HOI-W; HICO-DET's rare and test splits.
+- :mod:`.zero_shot_splits`: the published zero-shot splits of HICO-DET (unseen HOI classes).
 - :mod:`.records`: the PPDM/GGNet image record and single-value checks (boxes, sizes), for loaders and readers.
 - :mod:`.ids`, :mod:`.ground_truth`: id maps, and the flat ground-truth arrays the readers return.
 """

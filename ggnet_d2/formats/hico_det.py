@@ -21,12 +21,13 @@ dicts and of the model's predictions; the HICO-DET evaluator adds 1 to ground tr
 are computed on exactly the numbers eval_one.m uses (integer .mat boxes, detections + 1 in double precision).
 Ground-truth HOIs marked ``invis`` in the .mat (no boxes) are left out, as eval_one.m does.
 """
+import itertools
 import os
 
 import numpy as np
 
 from .ground_truth import HOIGroundTruth
-from .ids import hoi_class_lookup
+from .ids import hoi_class_lookup, id_lookup
 from .json_file import FormatError, load_json
 from .records import RecordProblem, parse_box, parse_ppdm_record
 from .vocabulary import (HICO_HOI_LIST, HICO_OBJECTS_COCO_ORDER, HICO_RARE_HOI_IDS, HICO_VERBS, hico_hoi_classes,
@@ -38,6 +39,7 @@ __all__ = [
     "read_ppdm_ground_truth",
     "read_hicodet_ground_truth",
     "parse_hicodet_annotation",
+    "HicodetIds",
     "read_hico_bbox_mat",
     "iter_hico_bbox_mat",
     "load_mat",
@@ -134,14 +136,17 @@ def hicodet_header(d, json_file):
         (identity), hoi_classes [(verb, object)] in the file's HOI order, rare_hoi_ids, non_rare_hoi_ids.
 
     Raises:
-        FormatError: naming the file for a missing key, object names that are not HICO-DET's 80, or a malformed
-            correspondence.
+        FormatError: naming the file for a missing key, 'filenames' / 'annotation' that are not lists of one length,
+            object names that are not HICO-DET's 80, or a malformed correspondence.
     """
     if not isinstance(d, dict):
         raise FormatError(f"{json_file}: not a hicodet-format instances file (a JSON object)")
     for key in HICODET_KEYS:
         if key not in d:
             raise FormatError(f"{json_file}: missing key {key!r}; not a hicodet-format instances file")
+    if not (isinstance(d["filenames"], list) and isinstance(d["annotation"], list)
+            and len(d["filenames"]) == len(d["annotation"])):
+        raise FormatError(f"{json_file}: 'filenames' and 'annotation' are not two lists of one length")
     coco_index = {name: i for i, name in enumerate(HICO_OBJECTS_COCO_ORDER)}
     if not isinstance(d["objects"], list) or sorted(map(str, d["objects"])) != sorted(HICO_OBJECTS_COCO_ORDER):
         raise FormatError(f"{json_file}: 'objects' are not HICO-DET's 80 object names")
@@ -165,38 +170,91 @@ def hicodet_header(d, json_file):
     }
 
 
-def parse_hicodet_annotation(ann, obj_map, hoi_classes):
+class HicodetIds:
+    """A hicodet file's id tables (from :func:`hicodet_header`'s metadata), built once per file.
+
+    Attributes:
+        obj_map (dict[int, int]): the file's object index -> contiguous (COCO order); ``obj_table`` the same as an
+            int64 lookup array (-1: unknown).
+        hoi_classes (list[tuple[int, int]]): (verb, contiguous object) per HOI class; ``hoi_table`` as (K, 2) int64.
+    """
+
+    def __init__(self, meta):
+        self.obj_map = meta["thing_dataset_id_to_contiguous_id"]
+        self.hoi_classes = meta["hoi_classes"]
+        self.obj_table = id_lookup(self.obj_map)
+        self.hoi_table = np.array([c if c is not None else (-1, -1) for c in self.hoi_classes],
+                                  dtype=np.int64).reshape(-1, 2)
+
+
+def _int_column(values):
+    return np.array(values, dtype=np.int64) if all(type(v) is int for v in values) else None
+
+
+def _fast_annotation(ann, ids, n):
+    """The arrays of :func:`parse_hicodet_annotation` when every value is well-formed, else None (vectorised)."""
+    hoi, obj, verb = (_int_column(ann[k]) for k in ("hoi", "object", "verb"))
+    if hoi is None or obj is None or verb is None:
+        return None
+    inside = (hoi >= 0) & (hoi < len(ids.hoi_table)) & (obj >= 0) & (obj < len(ids.obj_table))
+    if not inside.all():
+        return None
+    mapped = ids.obj_table[obj]
+    if not ((ids.hoi_table[hoi, 0] == verb) & (ids.hoi_table[hoi, 1] == mapped) & (mapped >= 0)).all():
+        return None
+    boxes = ann["boxes_h"] + ann["boxes_o"]
+    if not all(type(b) is list and len(b) == 4 for b in boxes):
+        return None
+    coords = [v for b in boxes for v in b]
+    if not all(type(v) is float or type(v) is int for v in coords):
+        return None
+    xyxy = np.array(coords, dtype=np.float64).reshape(2 * n, 4)
+    if not np.isfinite(xyxy).all():
+        return None
+    xyxy -= 1.0  # anno_bbox.mat's one-based pixel indices -> the zero-based frame of PPDM's files and dataset dicts
+    return hoi, verb, mapped, xyxy[:n], xyxy[n:]
+
+
+def _list_length(ann):
+    """The number of HOIs of an image entry; RecordProblem unless it is the five lists of one length."""
+    if not isinstance(ann, dict) or not all(isinstance(ann.get(k), list) for k in HICODET_LISTS):
+        raise RecordProblem("malformed_record", f"annotation is not an object with the lists {HICODET_LISTS}")
+    n = len(ann["hoi"])
+    if any(len(ann[k]) != n for k in HICODET_LISTS):
+        raise RecordProblem("malformed_record", f"the lists {HICODET_LISTS} differ in length")
+    return n
+
+
+def parse_hicodet_annotation(ann, ids):
     """The HOI instances of one image of a hicodet-layout file, checked against the file's correspondence.
 
     Args:
         ann (dict): the image's ``annotation`` entry (lists ``boxes_h``, ``boxes_o``, ``hoi``, ``object``, ``verb``).
-        obj_map (dict[int, int]), hoi_classes (list): from :func:`hicodet_header`.
+        ids (HicodetIds): the file's id tables.
 
     Returns:
-        list[tuple]: per HOI (HOI class, verb, contiguous object, human box, object box), boxes XYXY in the
-        zero-based frame (the file's one-based anno_bbox.mat values - 1), file order.
+        tuple: HOI classes (n,), verbs (n,), contiguous objects (n,) int64, human and object boxes (n, 4) float64
+        XYXY in the zero-based frame (the file's one-based anno_bbox.mat values - 1), file order.
 
     Raises:
         RecordProblem: for an entry that is not those five lists of one length ("malformed_record"), an HOI whose
             id disagrees with its verb / object ("unknown_verb"), or a box that is not 4 finite numbers (located at
             " hoi #k").
     """
-    if not isinstance(ann, dict) or not all(isinstance(ann.get(k), list) for k in HICODET_LISTS):
-        raise RecordProblem("malformed_record", f"annotation is not an object with the lists {HICODET_LISTS}")
-    if len({len(ann[k]) for k in HICODET_LISTS}) != 1:
-        raise RecordProblem("malformed_record", f"the lists {HICODET_LISTS} differ in length")
-    out = []
+    n = _list_length(ann)
+    fast = _fast_annotation(ann, ids, n)
+    if fast is not None:
+        return fast
     for k, (bh, bo, hoi, obj, verb) in enumerate(zip(*(ann[key] for key in HICODET_LISTS))):
         try:
-            ids = [v for v in (hoi, obj, verb) if isinstance(v, int) and not isinstance(v, bool)]
-            if len(ids) != 3 or not (0 <= hoi < len(hoi_classes)) or hoi_classes[hoi] != (verb, obj_map.get(obj)):
+            numbers = [v for v in (hoi, obj, verb) if isinstance(v, int) and not isinstance(v, bool)]
+            if (len(numbers) != 3 or not (0 <= hoi < len(ids.hoi_classes))
+                    or ids.hoi_classes[hoi] != (verb, ids.obj_map.get(obj))):
                 raise RecordProblem("unknown_verb", f"HOI {hoi!r} does not match verb {verb!r} / object {obj!r}")
-            # anno_bbox.mat's one-based pixel indices -> the zero-based frame of PPDM's files and the dataset dicts
-            human, thing = ([v - 1.0 for v in parse_box(box)] for box in (bh, bo))
+            parse_box(bh), parse_box(bo)
         except RecordProblem as p:
             raise p.at(f" hoi #{k}") from None
-        out.append((hoi, verb, obj_map[obj], human, thing))
-    return out
+    raise AssertionError("parse_hicodet_annotation: the vectorised checks refused a valid entry")
 
 
 def read_hicodet_ground_truth(json_file):
@@ -212,19 +270,29 @@ def read_hicodet_ground_truth(json_file):
     """
     d = load_json(json_file)
     meta = hicodet_header(d, json_file)
-    names, img, hoi, sub, obj = [], [], [], [], []
-    for i, (name, ann) in enumerate(zip(d["filenames"], d["annotation"])):
+    ids = HicodetIds(meta)
+    bad = next((i for i, name in enumerate(d["filenames"]) if not isinstance(name, str)), None)
+    if bad is not None:
+        raise FormatError(f"{json_file}: image #{bad}: file name {d['filenames'][bad]!r} is not a string")
+    names, counts = [os.path.basename(name) for name in d["filenames"]], []
+    for i, ann in enumerate(d["annotation"]):
         try:
-            pairs = parse_hicodet_annotation(ann, meta["thing_dataset_id_to_contiguous_id"], meta["hoi_classes"])
+            counts.append(_list_length(ann))
         except RecordProblem as p:
-            raise FormatError(f"{json_file}: image #{i} ({name}){p.where}: {p.message}") from None
-        names.append(os.path.basename(name))
-        for h, _, _, human, thing in pairs:
-            img.append(i)
-            hoi.append(h)
-            sub.append(human)
-            obj.append(thing)
-    return HOIGroundTruth(names, img, hoi, sub, obj), meta
+            raise FormatError(f"{json_file}: image #{i} ({names[i]}): {p.message}") from None
+    # all images at once (one vectorised check); only a file that fails it is walked image by image to name the bad one
+    merged = {k: list(itertools.chain.from_iterable(ann[k] for ann in d["annotation"])) for k in HICODET_LISTS}
+    arrays = _fast_annotation(merged, ids, sum(counts))
+    if arrays is None:
+        for i, ann in enumerate(d["annotation"]):
+            try:
+                parse_hicodet_annotation(ann, ids)
+            except RecordProblem as p:
+                raise FormatError(f"{json_file}: image #{i} ({names[i]}){p.where}: {p.message}") from None
+        raise AssertionError("read_hicodet_ground_truth: the vectorised checks refused a valid file")
+    hoi, _, _, human, thing = arrays
+    image = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    return HOIGroundTruth(names, image, hoi, human, thing), meta
 
 
 def mat_struct_items(x):

@@ -50,7 +50,12 @@ def parse_box(value):
     """
     if not isinstance(value, (list, tuple)) or len(value) != 4:
         raise RecordProblem("malformed_record", f"bbox {value!r} is not [x1, y1, x2, y2]")
-    return [_number(v, f"bbox {list(value)!r}: coordinate") for v in value]
+    if all(type(v) is float or type(v) is int for v in value):  # the common case, without building messages
+        box = [float(v) for v in value]
+        if all(map(math.isfinite, box)):
+            return box
+    what = f"bbox {list(value)!r}: coordinate"
+    return [_number(v, what) for v in value]
 
 
 def parse_size(height, width):

@@ -10,7 +10,7 @@ def gather_at_index(fmap, index):
     Bounds are a property of the data (the target builder and the top-K decoder make the indices inside the map), so
     the check here costs no host-device synchronisation: on the CPU it reads the indices directly and raises a
     ValueError; on other devices it is ``torch._assert_async`` (a device-side assertion, reported at a later kernel
-    launch), so a training step on CUDA never waits for it.
+    launch), so a training step on CUDA never waits for it. Skipped while exporting or tracing (ggnet_d2.deploy).
 
     Args:
         fmap (Tensor): (B, C, H, W).
@@ -23,7 +23,8 @@ def gather_at_index(fmap, index):
         ValueError: on the CPU, when an index is outside [0, H*W).
     """
     b, c, h, w = fmap.shape
-    if index.numel():
+    # an exported / traced graph (ggnet_d2.deploy) has no host reads: the check stays in eager code only
+    if index.numel() and not (torch.compiler.is_exporting() or torch.jit.is_tracing()):
         inside = (index.min() >= 0) & (index.max() < h * w)
         if index.device.type == "cpu":
             if not bool(inside):

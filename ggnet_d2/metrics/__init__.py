@@ -6,13 +6,13 @@ numpy only (pycocotools for V-COCO): importing it imports neither torch nor dete
 """
 from .hoi_matching import (EXACT_TENTHS, RECALL_THRESHOLDS_11, ap_11_point, ap_all_point, inclusive_iou,
                            match_hoi_detections, per_class_ap, ranking)
-from .hoi_scoring import KNOWN_OBJECT_SOURCES, HOIScorer, percent
+from .hoi_scoring import KNOWN_OBJECT_SOURCES, HOIScorer, percent, percent_table
 from .hoi_triplet_eval import evaluate_hoi_arrays, evaluate_hoi_triplets
 from .offline import score_hico_det_file
 from .zero_shot_subsets import seen_unseen_subsets
 
 __all__ = [
     "EXACT_TENTHS", "RECALL_THRESHOLDS_11", "ap_11_point", "ap_all_point", "inclusive_iou", "match_hoi_detections",
-    "per_class_ap", "ranking", "KNOWN_OBJECT_SOURCES", "HOIScorer", "percent", "evaluate_hoi_arrays",
+    "per_class_ap", "ranking", "KNOWN_OBJECT_SOURCES", "HOIScorer", "percent", "percent_table", "evaluate_hoi_arrays",
     "evaluate_hoi_triplets", "score_hico_det_file", "seen_unseen_subsets",
 ]

@@ -22,7 +22,7 @@ from ..formats.predictions import (PredictionArrays, decode_prediction_entries, 
 from .hoi_matching import ap_11_point
 from .hoi_triplet_eval import evaluate_hoi_arrays
 
-__all__ = ["HOIScorer", "KNOWN_OBJECT_SOURCES", "percent"]
+__all__ = ["HOIScorer", "KNOWN_OBJECT_SOURCES", "percent", "percent_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -194,3 +194,10 @@ class HOIScorer:
 def percent(x):
     """A fraction in [0, 1] as percent for JSON reports; None for NaN (no ground truth)."""
     return None if np.isnan(x) else float(x) * 100.0
+
+
+def percent_table(metrics):
+    """The metrics (already in percent) as the evaluators' log table: one row per metric, two decimals."""
+    from tabulate import tabulate  # the evaluators' logs only: the offline CLI does not pay its import
+
+    return tabulate([[k, f"{v:.2f}"] for k, v in metrics.items()], headers=["metric", "%"], tablefmt="pipe")

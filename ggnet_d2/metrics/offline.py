@@ -7,12 +7,13 @@ import time
 from ..formats.hico_det import read_hico_det_ground_truth, read_hico_image_labels
 from ..formats.vocabulary import hico_test_image_names
 from .hoi_scoring import KNOWN_OBJECT_SOURCES, HOIScorer
+from .zero_shot_subsets import seen_unseen_subsets
 
 __all__ = ["score_hico_det_file"]
 
 
 def score_hico_det_file(predictions, ground_truth, split="test", image_labels=None, allow_missing_images=False,
-                        output_dir=None, timings=None, drop_unknown_images=False):
+                        output_dir=None, timings=None, drop_unknown_images=False, unseen_hoi_ids=None):
     """The official HICO-DET metrics of a prediction file against any released HICO-DET annotation form.
 
     Args:
@@ -28,6 +29,8 @@ def score_hico_det_file(predictions, ground_truth, split="test", image_labels=No
         timings (dict | None): filled with "ground_truth", "parse" and "score" seconds.
         drop_unknown_images (bool): leave out (and report) entries of images that are not in the split instead of
             refusing the file.
+        unseen_hoi_ids (sequence[int] | None): unseen classes of a zero-shot split (formats/zero_shot_splits.py):
+            Seen / Unseen subsets are added to the metrics.
 
     Returns:
         dict: {"hoi": metrics in percent, "info": {ground-truth layout, Known-Object source, counts}}.
@@ -41,6 +44,8 @@ def score_hico_det_file(predictions, ground_truth, split="test", image_labels=No
     gt, meta, layout = read_hico_det_ground_truth(ground_truth, split)
     scorer = HOIScorer(meta, f"HICO-DET {split} ({layout})", empty_class="zero", box_shift=1.0,
                        split_images=hico_test_image_names() if split == "test" else None)
+    if unseen_hoi_ids is not None:
+        scorer.subsets.update(seen_unseen_subsets(unseen_hoi_ids, len(scorer.hoi_classes)))
     known = None
     if image_labels:
         known = read_hico_image_labels(image_labels, split, scorer.hoi_objects, scorer.num_objects)

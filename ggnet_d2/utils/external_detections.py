@@ -6,12 +6,14 @@ Layout of one image's detections: ``{"boxes": (N, 4) float32 XYXY original pixel
 "classes": (N,) int64 dataset-contiguous classes}`` (tensors; docs/interfaces.md, "External detections").
 """
 import logging
+import os
 
 import numpy as np
 import torch
+from detectron2.config import get_cfg
 from detectron2.utils.logger import log_first_n
 
-__all__ = ["class_table_by_name", "class_table_from_list", "detections_dict"]
+__all__ = ["class_table_by_name", "class_table_from_list", "detections_dict", "detector_config"]
 
 
 def _normalize(name):
@@ -70,3 +72,25 @@ def detections_dict(boxes, scores, classes, table, where):
     return {"boxes": torch.as_tensor(np.asarray(boxes, dtype=np.float32)[keep]).reshape(-1, 4),
             "scores": torch.as_tensor(np.asarray(scores, dtype=np.float32)[keep]),
             "classes": torch.as_tensor(mapped[keep])}
+
+
+def detector_config(cfg):
+    """The detectron2 detector's config: ``get_cfg()`` + ``EXTERNAL_DETECTIONS.CONFIG_FILE`` + ``DETECTOR_OPTS``, on
+    ``MODEL.DEVICE`` with ``EXTERNAL_DETECTIONS.WEIGHTS`` (frozen).
+
+    Raises:
+        ValueError: CONFIG_FILE empty. FileNotFoundError: it does not exist.
+    """
+    e = cfg.MODEL.GGNET.EXTERNAL_DETECTIONS
+    if not e.CONFIG_FILE:
+        raise ValueError("EXTERNAL_DETECTIONS.SOURCE 'detectron2' needs EXTERNAL_DETECTIONS.CONFIG_FILE (a "
+                         "detectron2 detector config)")
+    if not os.path.isfile(e.CONFIG_FILE):
+        raise FileNotFoundError(f"EXTERNAL_DETECTIONS.CONFIG_FILE {e.CONFIG_FILE!r} does not exist")
+    det = get_cfg()
+    det.merge_from_file(e.CONFIG_FILE)
+    det.merge_from_list(list(e.DETECTOR_OPTS))
+    det.MODEL.DEVICE = cfg.MODEL.DEVICE
+    det.MODEL.WEIGHTS = e.WEIGHTS
+    det.freeze()
+    return det

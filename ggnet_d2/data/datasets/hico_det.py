@@ -12,7 +12,7 @@ import re
 import numpy as np
 from detectron2.structures import BoxMode
 
-from ...formats.hico_det import hicodet_header, parse_hicodet_annotation
+from ...formats.hico_det import HicodetIds, hicodet_header, parse_hicodet_annotation
 from ...formats.records import RecordProblem, fit_box, parse_size
 from ...formats.vocabulary import HICO_OBJECTS_COCO_ORDER, HICO_VERBS, hico_hoi_classes, hico_ppdm_id_maps
 from .bad_records import BadRecordError, BadRecordPolicy, SkipLog
@@ -78,7 +78,8 @@ def load_hico_det_instances(json_file, image_root=None, policy=None):
     Raises:
         BadRecordError: the file is not JSON, lacks a hicodet key, or its object names are not HICO-DET's 80;
             under the "error" policy, for an HOI whose object/verb disagrees with the file's correspondence, a
-            degenerate box, a box outside the image by more than ``policy.box_clip_tolerance``, a null, non-numeric or non-finite value or a malformed entry (file, image index and name, HOI index).
+            degenerate box, a box outside the image by more than ``policy.box_clip_tolerance``, a null, non-numeric
+            or non-finite value or a malformed entry (file, image index and name, HOI index).
     """
     policy = policy or BadRecordPolicy()
     d = read_json_file(json_file)
@@ -86,16 +87,16 @@ def load_hico_det_instances(json_file, image_root=None, policy=None):
         header = hicodet_header(d, json_file)
     except ValueError as e:
         raise BadRecordError(str(e)) from None
-    obj_map, hoi_classes = header["thing_dataset_id_to_contiguous_id"], header["hoi_classes"]
+    ids = HicodetIds(header)
     person = HICO_OBJECTS_COCO_ORDER.index("person")
-    valid = np.zeros((len(d["verbs"]), len(obj_map)), dtype=bool)
-    for verb, obj in hoi_classes:
+    valid = np.zeros((len(d["verbs"]), len(ids.obj_map)), dtype=bool)
+    for verb, obj in ids.hoi_classes:
         valid[verb, obj] = True
 
     skips = SkipLog(json_file, policy.policy)
     records = []
     for i, (name, ann, size) in enumerate(zip(d["filenames"], d["annotation"], d["size"])):
-        rec = _hico_record(i, name, ann, size, obj_map, person, hoi_classes, json_file, skips, policy)
+        rec = _hico_record(i, name, ann, size, ids, person, json_file, skips, policy)
         if rec is not None:
             rec["file_name"] = os.path.join(image_root, name) if image_root else name
             records.append(rec)
@@ -107,16 +108,16 @@ def load_hico_det_instances(json_file, image_root=None, policy=None):
     return records, meta
 
 
-def _hico_record(i, name, ann, size, obj_map, person, hoi_classes, json_file, skips, policy):
+def _hico_record(i, name, ann, size, ids, person, json_file, skips, policy):
     where = f"{json_file}: image #{i} ({name})"
     try:
-        return _parse_hico_record(i, name, ann, size, obj_map, person, hoi_classes, skips, policy)
+        return _parse_hico_record(i, name, ann, size, ids, person, skips, policy)
     except RecordProblem as p:
         skips.bad(p.reason, f"{where}{p.where}: {p.message}")
         return None
 
 
-def _parse_hico_record(i, name, ann, size, obj_map, person, hoi_classes, skips, policy):
+def _parse_hico_record(i, name, ann, size, ids, person, skips, policy):
     if not isinstance(name, str):
         raise RecordProblem("malformed_record", f"file name {name!r} is not a string")
     if not (isinstance(size, (list, tuple)) and len(size) == 2):
@@ -135,9 +136,9 @@ def _parse_hico_record(i, name, ann, size, obj_map, person, hoi_classes, skips, 
         return index[key]
 
     hois = []
-    for k, (hoi, verb, obj, human, thing) in enumerate(parse_hicodet_annotation(ann, obj_map, hoi_classes)):
+    for k, (hoi, verb, obj, human, thing) in enumerate(zip(*parse_hicodet_annotation(ann, ids))):
         try:
-            s, o = box_id(human, person), box_id(thing, obj)
+            s, o = box_id(human.tolist(), person), box_id(thing.tolist(), int(obj))
         except RecordProblem as p:
             raise p.at(f" hoi #{k}") from None
         hois.append({"subject_id": s, "object_id": o, "verb_id": int(verb), "hoi_id": int(hoi)})

@@ -45,18 +45,41 @@ def soft_verb_distillation_loss(student_logits, teacher_probs, soft_mask):
 
 class ClipDistillation:
     """``loss_distill`` of a training batch: teacher targets per annotated pair (``ClipTeacher``, cached), the
-    student's final interaction-heatmap logits (B, V, H, W) read at the pair's interaction point (mapper key
-    ``ggnet_distill``, data/distill_pairs.py), averaged over backbone outputs (Hourglass stacks), times ``weight``.
+    student's interaction-heatmap logits (B, V, H, W) read at the pair's interaction point (mapper key
+    ``ggnet_distill``, data/distill_pairs.py), averaged over the distilled steps and backbone outputs (Hourglass
+    stacks), times ``weight``.
+
+    The final gaze step's logits at a point are computed from G_K there, the deformable aggregation of the features
+    at that point's ActPoints (Sec. 3.2, Eq. 3): ``steps="final"`` distils the ActPoints' aggregated features
+    through them; ``"all"`` distils the glance and every gaze step.
 
     Args:
-        teacher (ClipTeacher): the frozen CLIP.
+        teacher (ClipTeacher | callable | None): the frozen CLIP (any callable with ClipTeacher's signature).
         weight (float): loss weight (MODEL.GGNET.DISTILL.WEIGHT).
         image_reader (callable): file name -> (H, W, 3) uint8 RGB (default: the project's ``read_image``).
+        steps (str): "final" or "all" (MODEL.GGNET.DISTILL.STEPS).
+        teacher_factory (callable | None): builds the teacher on first use instead (``teacher`` None), so that a
+            model built from a distillation config for inference never loads CLIP.
+
+    Raises:
+        ValueError: an unknown ``steps``, or neither ``teacher`` nor ``teacher_factory``.
     """
 
-    def __init__(self, teacher, weight=1.0, image_reader=None):
-        self.teacher, self.weight = teacher, float(weight)
+    def __init__(self, teacher=None, weight=1.0, image_reader=None, steps="final", teacher_factory=None):
+        if steps not in ("final", "all"):
+            raise ValueError(f"MODEL.GGNET.DISTILL.STEPS must be 'final' or 'all', got {steps!r}")
+        if teacher is None and teacher_factory is None:
+            raise ValueError("ClipDistillation needs a teacher or a teacher_factory")
+        self.steps = steps
+        self._teacher, self._teacher_factory, self.weight = teacher, teacher_factory, float(weight)
         self.image_reader = image_reader or (lambda f: read_image(f, format="RGB"))
+
+    @property
+    def teacher(self):
+        """The teacher, built by ``teacher_factory`` on first access."""
+        if self._teacher is None:
+            self._teacher = self._teacher_factory()
+        return self._teacher
 
     def targets(self, batched_inputs, device):
         """Per image: (index (P,), teacher probs (P, V), soft mask (P, V)) on ``device``.
@@ -84,14 +107,14 @@ class ClipDistillation:
         device = head_outputs[0]["interaction_logits"][-1].device
         per_image = self.targets(batched_inputs, device)
         losses = []
+        teacher = torch.cat([t for _, t, _ in per_image])
+        soft = torch.cat([m for _, _, m in per_image])
         for out in head_outputs:
-            logits = out["interaction_logits"][-1]
-            b, v = logits.shape[:2]
-            flat = logits.reshape(b, v, -1)
-            student = torch.cat([flat[i][:, idx].t() for i, (idx, _, _) in enumerate(per_image)])
-            teacher = torch.cat([t for _, t, _ in per_image])
-            soft = torch.cat([m for _, _, m in per_image])
-            losses.append(soft_verb_distillation_loss(student, teacher, soft))
+            steps = out["interaction_logits"] if self.steps == "all" else out["interaction_logits"][-1:]
+            for logits in steps:
+                flat = logits.reshape(*logits.shape[:2], -1)
+                student = torch.cat([flat[i][:, idx].t() for i, (idx, _, _) in enumerate(per_image)])
+                losses.append(soft_verb_distillation_loss(student, teacher, soft))
         return {"loss_distill": self.weight * sum(losses) / len(losses)}
 
 
@@ -99,18 +122,17 @@ def build_clip_distillation(cfg):
     """A :class:`ClipDistillation` from MODEL.GGNET.DISTILL / TEXT, or None when distillation is off.
 
     The teacher is ``TEXT.CLIP_MODEL`` / ``TEXT.CLIP_PRETRAINED`` (open_clip; ``DISTILL.CLIP_CONFIG_FILE`` registers
-    a model config first, e.g. the tests' tiny CLIP), and its text side is the HOI embeddings of
-    ``TEXT.EMBEDDINGS_FILE``, which must have been written by the same CLIP.
+    a model config first, e.g. the tests' tiny CLIP), built at the first training step (an inference model built
+    from the same config never loads CLIP), and its text side is the HOI embeddings of ``TEXT.EMBEDDINGS_FILE``,
+    which must have been written by the same CLIP (checked here).
 
     Raises:
         ValueError: the embeddings file has no HOI classes or was written by another CLIP.
-        ImportError: open_clip is not installed.
+        ImportError: (at the first training step) open_clip is not installed.
     """
     d, t = cfg.MODEL.GGNET.DISTILL, cfg.MODEL.GGNET.TEXT
     if not d.ENABLED:
         return None
-    from ..language.clip_models import build_clip, register_clip_config
-
     emb = load_text_embeddings(t.EMBEDDINGS_FILE)
     if not len(emb.hoi_classes):
         raise ValueError(f"{t.EMBEDDINGS_FILE}: no HOI class embeddings; the distillation needs them "
@@ -118,12 +140,19 @@ def build_clip_distillation(cfg):
     if (emb.model, emb.pretrained) != (t.CLIP_MODEL, t.CLIP_PRETRAINED):
         raise ValueError(f"{t.EMBEDDINGS_FILE} was written by CLIP {emb.model!r}/{emb.pretrained!r}, the teacher is "
                          f"{t.CLIP_MODEL!r}/{t.CLIP_PRETRAINED!r} (MODEL.GGNET.TEXT.CLIP_*): they must be the same")
-    if d.CLIP_CONFIG_FILE:
-        with open(d.CLIP_CONFIG_FILE) as f:
-            register_clip_config(t.CLIP_MODEL, json.load(f), tempfile.mkdtemp(prefix="clip_cfg_"))
-    model, _, (mean, std) = build_clip(t.CLIP_MODEL, t.CLIP_PRETRAINED, device=cfg.MODEL.DEVICE)
-    teacher = ClipTeacher(model, mean, std, emb.hoi_embeddings, emb.hoi_classes, cfg.MODEL.GGNET.NUM_VERBS,
-                          d.IMAGE_SIZE, d.TEMPERATURE, d.CACHE)
-    logger.info(f"CLIP distillation: teacher {t.CLIP_MODEL}/{t.CLIP_PRETRAINED or 'random'} at {d.IMAGE_SIZE}px, "
-                f"{len(emb.hoi_classes)} HOI prompts, temperature {teacher.temperature:.1f}, weight {d.WEIGHT}")
-    return ClipDistillation(teacher, d.WEIGHT)
+    num_verbs, device, config_file = cfg.MODEL.GGNET.NUM_VERBS, cfg.MODEL.DEVICE, d.CLIP_CONFIG_FILE
+
+    def make_teacher():
+        from ..language.clip_models import build_clip, register_clip_config
+
+        if config_file:
+            with open(config_file) as f:
+                register_clip_config(t.CLIP_MODEL, json.load(f), tempfile.mkdtemp(prefix="clip_cfg_"))
+        model, _, (mean, std) = build_clip(t.CLIP_MODEL, t.CLIP_PRETRAINED, device=device)
+        teacher = ClipTeacher(model, mean, std, emb.hoi_embeddings, emb.hoi_classes, num_verbs, d.IMAGE_SIZE,
+                              d.TEMPERATURE, d.CACHE)
+        logger.info(f"CLIP distillation: teacher {t.CLIP_MODEL}/{t.CLIP_PRETRAINED or 'random'} at {d.IMAGE_SIZE}px, "
+                    f"{len(emb.hoi_classes)} HOI prompts, temperature {teacher.temperature:.1f}, weight {d.WEIGHT}")
+        return teacher
+
+    return ClipDistillation(weight=d.WEIGHT, steps=d.STEPS, teacher_factory=make_teacher)

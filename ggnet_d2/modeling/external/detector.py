@@ -1,14 +1,12 @@
 """A detectron2 detector inside GGNet: the external human/object candidates of the GGNet-double-dagger setting (Table
 5) computed on the fly from the ``"detector_image"`` the mapper adds to each input."""
 import logging
-import os
 
 import torch
 from detectron2.checkpoint import DetectionCheckpointer
-from detectron2.config import get_cfg
 from detectron2.modeling import build_model
 
-from ...utils.external_detections import class_table_from_list, detections_dict
+from ...utils.external_detections import class_table_from_list, detections_dict, detector_config
 
 __all__ = ["Detectron2Detector", "build_external_detector"]
 
@@ -44,20 +42,10 @@ class Detectron2Detector:
 
     def __init__(self, cfg):
         e = cfg.MODEL.GGNET.EXTERNAL_DETECTIONS
-        if not e.CONFIG_FILE:
-            raise ValueError("EXTERNAL_DETECTIONS.SOURCE 'detectron2' needs EXTERNAL_DETECTIONS.CONFIG_FILE (a "
-                             "detectron2 detector config)")
-        if not os.path.isfile(e.CONFIG_FILE):
-            raise FileNotFoundError(f"EXTERNAL_DETECTIONS.CONFIG_FILE {e.CONFIG_FILE!r} does not exist")
+        det = detector_config(cfg)
         if not list(e.CLASS_MAP):
             raise ValueError("EXTERNAL_DETECTIONS.SOURCE 'detectron2' needs EXTERNAL_DETECTIONS.CLASS_MAP (setup_cfg "
                              "fills it by class name from the detector's and the dataset's metadata)")
-        det = get_cfg()
-        det.merge_from_file(e.CONFIG_FILE)
-        det.merge_from_list(list(e.DETECTOR_OPTS))
-        det.MODEL.DEVICE = cfg.MODEL.DEVICE
-        det.MODEL.WEIGHTS = e.WEIGHTS
-        det.freeze()
         self.cfg = det
         self.model = build_model(det).eval()
         self.model.requires_grad_(False)

@@ -76,22 +76,27 @@ class HOIPostProcessor:
             detections (list[dict] | None): external detections per image, original pixels
                 (``ggnet_d2.utils.external_detections`` layout); None: GGNet's own object heads.
         """
-        valid = valid_verb_object if self.match_valid_objects_only else None
         humans = objects = None
         if detections is not None:
             humans, objects = self.external_candidates(detections, batched_inputs, image_sizes, out["obj_wh"])
-        d = decode_hoi(torch.sigmoid(out["obj_heatmap"]), out["obj_wh"], out["obj_offset"],
-                       torch.sigmoid(out["interaction_logits"][-1]), out["apm_subject"], out["apm_object"],
-                       out["actpoint_offsets"], out["actpoint_weights"], person_class_id=self.person_class_id,
-                       topk_interactions=self.topk[0], topk_humans=self.topk[1], topk_objects=self.topk[2],
-                       valid_verb_object=valid, match_rule=self.match_rule, dedup=self.dedup_triplets,
-                       humans=humans, objects=objects)
+        d = self.decode(out, valid_verb_object, humans, objects)
         results = []
         for i, (x, (rh, rw)) in enumerate(zip(batched_inputs, image_sizes)):
             height, width = x.get("height", rh), x.get("width", rw)
             scale, offset = self.to_original(x, rh, rw, height, width, out["obj_wh"])
             results.append(self.to_instances(d, i, scale * self.output_stride, height, width, offset))
         return results
+
+    def decode(self, out, valid_verb_object=None, humans=None, objects=None):
+        """``decode_hoi`` of the head output ``out`` with these settings: fixed-size batched tensors in feature-map
+        pixels (where the exported graphs of ``ggnet_d2.deploy`` end)."""
+        valid = valid_verb_object if self.match_valid_objects_only else None
+        return decode_hoi(torch.sigmoid(out["obj_heatmap"]), out["obj_wh"], out["obj_offset"],
+                          torch.sigmoid(out["interaction_logits"][-1]), out["apm_subject"], out["apm_object"],
+                          out["actpoint_offsets"], out["actpoint_weights"], person_class_id=self.person_class_id,
+                          topk_interactions=self.topk[0], topk_humans=self.topk[1], topk_objects=self.topk[2],
+                          valid_verb_object=valid, match_rule=self.match_rule, dedup=self.dedup_triplets,
+                          humans=humans, objects=objects)
 
     def external_candidates(self, detections, batched_inputs, image_sizes, ref):
         """Human/object candidates of external ``detections`` (original pixels) in feature-map pixels.
