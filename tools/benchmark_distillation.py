@@ -19,11 +19,12 @@ from ggnet_d2.modeling.language.clip_models import build_clip
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="ViT-B-32")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--pairs", type=int, nargs="+", default=[1, 3, 8])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--model", default="ViT-B-32", help="open_clip model name (randomly initialised)")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu",
+                        help="where the teacher runs (default: cuda when available)")
+    parser.add_argument("--pairs", type=int, nargs="+", default=[1, 3, 8], help="pair counts per image to time")
+    parser.add_argument("--repeat", type=int, default=3, help="timed repetitions per pair count (median printed)")
+    parser.add_argument("--image-size", type=int, default=224, help="teacher input side, pixels")
     args = parser.parse_args(argv)
     model, _, (mean, std) = build_clip(args.model, "", device=args.device)
     rng = np.random.default_rng(0)
