@@ -215,7 +215,11 @@ def test_demo_draws_the_triplets_of_a_detection_file(tmp_path):
     spec.loader.exec_module(demo)
     demo.main(["--config-file", str(config), "--input", str(image), "--output", str(tmp_path / "out"),
                "--confidence-threshold", "0"])
-    triplets = json.loads((tmp_path / "out" / "photo.json").read_text())["hoi"]
+    # the demo's entry is in the prediction-file format: boxes in "predictions", triplets index them
+    entry = json.loads((tmp_path / "out" / "photo.json").read_text())
+    boxes = [p["bbox"] for p in entry["predictions"]]
+    triplets = [{"subject_box": boxes[h["subject_id"]], "object_box": boxes[h["object_id"]]}
+                for h in entry["hoi_prediction"]]
     assert len(triplets) == 4
     for t in triplets:  # the only person is every subject; objects are the file's boxes (the person included)
         np.testing.assert_allclose(t["subject_box"], person, atol=1e-3)
