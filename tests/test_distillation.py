@@ -13,7 +13,8 @@ from detectron2.modeling import build_model
 
 from ggnet_d2.data.distill_pairs import build_distill_pairs
 from ggnet_d2.data.targets import build_ggnet_targets
-from ggnet_d2.modeling.distillation import ClipDistillation, ClipTeacher, crop_union_square, soft_verb_distillation_loss
+from ggnet_d2.data.distill_pairs import crop_union_square
+from ggnet_d2.modeling.distillation import ClipDistillation, ClipTeacher, soft_verb_distillation_loss
 from test_modeling_helpers import C, V, tiny_cfg, train_inputs
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -64,21 +65,22 @@ def test_teacher_targets_by_hand_and_cache():
                           image_size=4)
     img = np.zeros((8, 8, 3), np.uint8)
     img[:, :, 0] = 255  # pure red: feature (1, 0, 0) after normalisation
-    reads = []
+    boxes = torch.tensor([[0., 0., 8., 8.], [0., 0., 8., 8.]])
+    crops = torch.from_numpy(np.stack([crop_union_square(img, b, 4) for b in boxes.tolist()]))
+    encoded = []
+    encode = teacher.encode_crops
+    teacher.encode_crops = lambda c: encoded.append(len(c)) or encode(c)
 
-    def reader(name):
-        reads.append(name)
-        return img
-
-    probs, defined = teacher("a.jpg", torch.tensor([[0., 0., 8., 8.], [0., 0., 8., 8.]]), torch.tensor([1, 2]), reader)
+    probs, defined = teacher("a.jpg", boxes, torch.tensor([1, 2]), crops)
     e = math.exp(10.0)
     # object 1: softmax over HOIs 0, 1 of logits (10, 0) -> verbs 0, 1; object 2: one HOI -> verb 2 prob 1
     torch.testing.assert_close(probs, torch.tensor([[e / (e + 1), 1 / (e + 1), 0, 0], [0, 0, 1.0, 0]]))
     assert defined.tolist() == [[True, True, False, False], [False, False, True, False]]
-    again, _ = teacher("a.jpg", torch.tensor([[0., 0., 8., 8.], [0., 0., 8., 8.]]), torch.tensor([1, 2]), reader)
-    assert reads == ["a.jpg"] and torch.equal(again, probs)  # second call from the cache
-    none, none_defined = teacher("b.jpg", torch.zeros(0, 4), torch.zeros(0, dtype=torch.int64), reader)
-    assert none.shape == none_defined.shape == (0, 4) and reads == ["a.jpg"]  # an image without pairs: no read
+    again, _ = teacher("a.jpg", boxes, torch.tensor([1, 2]), crops)
+    assert encoded == [2] and torch.equal(again, probs)  # second call from the cache
+    none, none_defined = teacher("b.jpg", torch.zeros(0, 4), torch.zeros(0, dtype=torch.int64),
+                                 torch.zeros(0, 4, 4, 3, dtype=torch.uint8))
+    assert none.shape == none_defined.shape == (0, 4) and encoded == [2]  # an image without pairs: nothing encoded
     assert all(not p.requires_grad for p in teacher.model.parameters())
 
 
@@ -89,13 +91,18 @@ def test_distill_pairs_points_match_the_targets():
                                                                               "verb_id": 2},
                              {"subject_id": 0, "object_id": 2, "verb_id": 0}]}
     tfm = T.TransformList([T.ScaleTransform(64, 64, 128, 128), T.HFlipTransform(128)])
-    p = build_distill_pairs(d, tfm, (128, 128), 4, V, 64)
+    original = np.zeros((64, 64, 3), np.uint8)
+    original[:, :32] = 200  # left half bright: the first pair's union box (x 0..50) is part bright, part dark
+    p = build_distill_pairs(d, tfm, (128, 128), 4, V, 64, original, 16)
     boxes = tfm.apply_box(np.array([a["bbox"] for a in d["annotations"]], np.float32)) / 4
     t = build_ggnet_targets(boxes, [0, 2, 1], [(0, 1, 1), (0, 1, 2), (0, 2, 0)], C, V, (32, 32))
     assert p["index"].tolist() == [t["interaction_index"][0], t["interaction_index"][2]]
     assert p["object_class"].tolist() == [2, 1]
     assert p["union_box"].tolist() == [[0, 0, 50, 40], [0, 0, 60, 60]]  # original pixels, unaugmented
     assert p["labelled"].tolist() == [[False, True, True], [True, False, False]]
+    # teacher crops from the unaugmented image, as crop_union_square cuts them
+    assert p["crops"].shape == (2, 16, 16, 3) and p["crops"].dtype == torch.uint8
+    assert np.array_equal(p["crops"][0].numpy(), crop_union_square(original, [0, 0, 50, 40], 16))
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +135,8 @@ def test_gradient_reaches_heads_not_teacher(tiny_text_file):
     for i, x in enumerate(inputs):
         x["ggnet_distill"] = {"union_box": torch.tensor([[0., 0., 40., 40.], [10., 5., 60., 50.]]),
                               "object_class": torch.tensor([1, 3]), "index": torch.tensor([17 + i, 100]),
-                              "labelled": torch.tensor([[True, False, False], [False, False, False]])}
-    model.distillation.image_reader = lambda f: np.full((64, 64, 3), 90, np.uint8)
+                              "labelled": torch.tensor([[True, False, False], [False, False, False]]),
+                              "crops": torch.full((2, 32, 32, 3), 90, dtype=torch.uint8)}
     losses = model(inputs)
     assert losses["loss_distill"] > 0
     teacher = model.distillation.teacher.model
@@ -180,7 +187,7 @@ def test_student_read_at_the_interaction_point_of_the_chosen_steps():
     t = torch.tensor([[0.3, 0.6, 0.0]])
     soft = torch.tensor([[True, True, False]])
 
-    def teacher(file_name, boxes, objects, reader):
+    def teacher(file_name, boxes, objects, crops):
         return t, torch.tensor([[True, True, True]])
 
     glance, final = torch.zeros(1, 3, 2, 4), torch.zeros(1, 3, 2, 4)
@@ -188,7 +195,8 @@ def test_student_read_at_the_interaction_point_of_the_chosen_steps():
     glance[0, :, 1, 2] = torch.tensor([2.0, 2.0, 2.0])
     inputs = [{"file_name": "a.jpg", "ggnet_distill": {"union_box": torch.zeros(1, 4), "object_class": torch.zeros(1),
                                                        "index": torch.tensor([6]),
-                                                       "labelled": torch.tensor([[False, False, True]])}}]
+                                                       "labelled": torch.tensor([[False, False, True]]),
+                                                       "crops": torch.zeros(1, 4, 4, 3, dtype=torch.uint8)}}]
     outs = [{"interaction_logits": [glance, final]}]
     expect_final = soft_verb_distillation_loss(torch.tensor([[0.5, -1.0, 3.0]]), t, soft)
     expect_glance = soft_verb_distillation_loss(torch.tensor([[2.0, 2.0, 2.0]]), t, soft)

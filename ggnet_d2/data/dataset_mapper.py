@@ -44,7 +44,7 @@ class HOIDatasetMapper:
     def __init__(self, is_train=True, *, augmentations, image_format="BGR", num_classes=80, num_verbs=117,
                  valid_verb_object=None, output_stride=4, max_objects=128, max_hois=64, min_overlap=0.7,
                  hna_radius=3, gaze_sigma_factors=None, bad_record_policy="error", hard_negative_rule="per_pair",
-                 external_inputs=None, distill_pairs=False):
+                 external_inputs=None, distill_pairs=False, distill_crop_size=224):
         """
         Args:
             is_train (bool): build targets.
@@ -61,7 +61,8 @@ class HOIDatasetMapper:
                 external-candidate route reads (``external_detections.build_external_inputs``; from_config builds it
                 from MODEL.GGNET.EXTERNAL_DETECTIONS at test time).
             distill_pairs (bool): also ship ``"ggnet_distill"``, the per-pair inputs of the CLIP distillation
-                (distill_pairs.py; MODEL.GGNET.DISTILL.ENABLED).
+                (distill_pairs.py; MODEL.GGNET.DISTILL.ENABLED), with teacher crops of side ``distill_crop_size``
+                (MODEL.GGNET.DISTILL.IMAGE_SIZE) cut from the image before augmentation.
 
         Raises:
             ValueError: if ``valid_verb_object`` is not (num_verbs, num_classes).
@@ -83,7 +84,7 @@ class HOIDatasetMapper:
         self.bad_record_policy = bad_record_policy
         self.hard_negative_rule = hard_negative_rule
         self.external_inputs = external_inputs
-        self.distill_pairs = distill_pairs
+        self.distill_pairs, self.distill_crop_size = distill_pairs, distill_crop_size
         logger.info(f"HOIDatasetMapper ({'train' if is_train else 'test'}): {augmentations}")
 
     @classmethod
@@ -108,6 +109,7 @@ class HOIDatasetMapper:
             "bad_record_policy": cfg.DATASETS.HOI.BAD_RECORD_POLICY,
             "hard_negative_rule": resolve_choice("INPUT.GGNET.HARD_NEGATIVE_RULE", g.HARD_NEGATIVE_RULE),
             "distill_pairs": bool(is_train and cfg.MODEL.GGNET.DISTILL.ENABLED),
+            "distill_crop_size": cfg.MODEL.GGNET.DISTILL.IMAGE_SIZE,
         }
         if not is_train and "external_inputs" not in overrides:
             args["external_inputs"] = build_external_inputs(cfg)
@@ -136,6 +138,7 @@ class HOIDatasetMapper:
         if image is None:
             return None
         d.update(self.external_fields(d, image))
+        original = image
         aug_input = T.AugInput(image)
         transforms = self.augmentations(aug_input)
         image = aug_input.image
@@ -143,8 +146,9 @@ class HOIDatasetMapper:
         if self.is_train:
             d["ggnet_targets"] = self.targets_for(d, transforms, image.shape[:2])
             if self.distill_pairs:
+                rgb = original[..., ::-1] if self.image_format == "BGR" else original
                 d["ggnet_distill"] = build_distill_pairs(d, transforms, image.shape[:2], self.output_stride,
-                                                         self.num_verbs, self.max_hois)
+                                                         self.num_verbs, self.max_hois, rgb, self.distill_crop_size)
         return d
 
     def external_fields(self, d, image):

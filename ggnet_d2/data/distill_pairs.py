@@ -12,13 +12,43 @@ For each distinct annotated (subject, object) pair of an image, in order of firs
   places a HOI's interaction point;
 - ``labelled`` bool (V,): the verbs annotated for the pair (supervised by the HNA loss, not distilled).
 
-Pairs whose boxes vanish after augmentation (out of the crop) are left out. ``file_name`` stays in the dataset dict:
-the teacher reads the image itself on a cache miss.
+- ``crops`` uint8 (S, S, 3): the union box cut from the original RGB image, padded to a centred black square and
+  resized bicubically to S = MODEL.GGNET.DISTILL.IMAGE_SIZE (EoID ``expand2square`` and CLIP's resize): the
+  teacher's input, made here so that the model never reads an image file.
+
+Pairs whose boxes vanish after augmentation (out of the crop) are left out.
 """
+import math
+
 import numpy as np
 import torch
+from PIL import Image
 
-__all__ = ["build_distill_pairs"]
+__all__ = ["build_distill_pairs", "crop_union_square"]
+
+def crop_union_square(image, box, size):
+    """Crop ``box`` from ``image``, pad it to a centred square with black, resize it bicubically to ``size``.
+
+    Args:
+        image (np.ndarray (H, W, 3) uint8): RGB, original pixels.
+        box (sequence of 4 floats): XYXY, original pixels; cut to the image; at least one pixel is kept.
+        size (int): output side.
+
+    Returns:
+        np.ndarray (size, size, 3) uint8.
+    """
+    h, w = image.shape[:2]
+    x1 = min(max(int(math.floor(box[0])), 0), w - 1)
+    y1 = min(max(int(math.floor(box[1])), 0), h - 1)
+    x2 = max(min(int(math.ceil(box[2])), w), x1 + 1)
+    y2 = max(min(int(math.ceil(box[3])), h), y1 + 1)
+    region = image[y1:y2, x1:x2]
+    rh, rw = region.shape[:2]
+    side = max(rh, rw)
+    square = np.zeros((side, side, 3), dtype=np.uint8)
+    top, left = (side - rh) // 2, (side - rw) // 2
+    square[top:top + rh, left:left + rw] = region
+    return np.asarray(Image.fromarray(square).resize((size, size), Image.BICUBIC))
 
 
 def _center_int(box, wo, ho):
@@ -30,7 +60,8 @@ def _center_int(box, wo, ho):
     return np.array([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2], dtype=np.float32).astype(np.int64)
 
 
-def build_distill_pairs(dataset_dict, transforms, image_size, output_stride, num_verbs, max_pairs):
+def build_distill_pairs(dataset_dict, transforms, image_size, output_stride, num_verbs, max_pairs, original_rgb,
+                        crop_size):
     """The pairs of one image (module docstring).
 
     Args:
@@ -40,10 +71,12 @@ def build_distill_pairs(dataset_dict, transforms, image_size, output_stride, num
         output_stride (int): input pixels per output-map pixel.
         num_verbs (int): V.
         max_pairs (int): at most this many pairs (INPUT.GGNET.MAX_HOIS).
+        original_rgb (np.ndarray (H, W, 3) uint8): the image before augmentation, RGB, original pixels.
+        crop_size (int): side S of the teacher crops (MODEL.GGNET.DISTILL.IMAGE_SIZE).
 
     Returns:
         dict of tensors: ``union_box`` (P, 4) float32, ``object_class`` (P,) int64, ``index`` (P,) int64,
-        ``labelled`` (P, V) bool.
+        ``labelled`` (P, V) bool, ``crops`` (P, S, S, 3) uint8.
     """
     anns = dataset_dict.get("annotations", [])
     boxes = np.array([a["bbox"] for a in anns], dtype=np.float32).reshape(-1, 4)
@@ -71,7 +104,9 @@ def build_distill_pairs(dataset_dict, transforms, image_size, output_stride, num
         labelled.append(mask)
         if len(union) == max_pairs:
             break
+    crops = [crop_union_square(original_rgb, b, crop_size) for b in union]
     return {"union_box": torch.tensor(np.asarray(union, np.float32).reshape(-1, 4)),
+            "crops": torch.from_numpy(np.asarray(crops, np.uint8).reshape(-1, crop_size, crop_size, 3)),
             "object_class": torch.tensor(objects, dtype=torch.int64),
             "index": torch.tensor(index, dtype=torch.int64),
             "labelled": torch.from_numpy(np.asarray(labelled, dtype=bool).reshape(-1, num_verbs))}

@@ -10,39 +10,13 @@ and reads each verb's probability as that of its HOI class with the pair's objec
 without such a class get 0. This module does the same with an open_clip model; it never trains (no gradient, eval
 mode, not a sub-module of GGNet, so it is neither in the optimizer nor in checkpoints).
 """
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
-__all__ = ["ClipTeacher", "crop_union_square"]
+__all__ = ["ClipTeacher"]
 
 
-def crop_union_square(image, box, size):
-    """Crop ``box`` from ``image``, pad it to a centred square with black, resize it bicubically to ``size``.
-
-    Args:
-        image (np.ndarray (H, W, 3) uint8): RGB, original pixels.
-        box (sequence of 4 floats): XYXY, original pixels; cut to the image; at least one pixel is kept.
-        size (int): output side.
-
-    Returns:
-        np.ndarray (size, size, 3) uint8.
-    """
-    h, w = image.shape[:2]
-    x1 = min(max(int(math.floor(box[0])), 0), w - 1)
-    y1 = min(max(int(math.floor(box[1])), 0), h - 1)
-    x2 = max(min(int(math.ceil(box[2])), w), x1 + 1)
-    y2 = max(min(int(math.ceil(box[3])), h), y1 + 1)
-    region = image[y1:y2, x1:x2]
-    rh, rw = region.shape[:2]
-    side = max(rh, rw)
-    square = np.zeros((side, side, 3), dtype=np.uint8)
-    top, left = (side - rh) // 2, (side - rw) // 2
-    square[top:top + rh, left:left + rw] = region
-    return np.asarray(Image.fromarray(square).resize((size, size), Image.BICUBIC))
 
 
 class ClipTeacher:
@@ -103,14 +77,15 @@ class ClipTeacher:
         return out, defined
 
     @torch.no_grad()
-    def __call__(self, file_name, union_boxes, object_classes, read_image):
+    def __call__(self, file_name, union_boxes, object_classes, crops):
         """Soft verb targets of one image's pairs.
 
         Args:
-            file_name (str): the image (cache key; read with ``read_image(file_name)`` -> RGB uint8 on a miss).
+            file_name (str): the image (with each pair's box and object, the cache key).
             union_boxes (Tensor (P, 4)): XYXY original pixels.
             object_classes (Tensor (P,)): object categories.
-            read_image (callable): file name -> (H, W, 3) uint8 RGB.
+            crops (Tensor (P, S, S, 3) uint8): each pair's union box, padded square and resized to ``image_size``,
+                RGB (the mapper's ``ggnet_distill["crops"]``, data/distill_pairs.py); encoded on a cache miss.
 
         Returns:
             (Tensor (P, V) float, Tensor (P, V) bool) on the teacher's device: probabilities and where defined.
@@ -124,9 +99,10 @@ class ClipTeacher:
         if self.cache is not None and all(k in self.cache for k in keys):
             probs, defined = zip(*(self.cache[k] for k in keys))
             return torch.stack(probs), torch.stack(defined)
-        image = read_image(file_name)
-        crops = np.stack([crop_union_square(image, b, self.image_size) for b in boxes])
-        probs, defined = self.verb_probs_from_features(self.encode_crops(crops), objects)
+        if tuple(crops.shape[1:]) != (self.image_size, self.image_size, 3):
+            raise ValueError(f"{file_name}: teacher crops of shape {tuple(crops.shape)}, expected (P, "
+                             f"{self.image_size}, {self.image_size}, 3) (MODEL.GGNET.DISTILL.IMAGE_SIZE)")
+        probs, defined = self.verb_probs_from_features(self.encode_crops(np.asarray(crops)), objects)
         if self.cache is not None:
             for k, p, d in zip(keys, probs, defined):
                 self.cache[k] = (p, d)

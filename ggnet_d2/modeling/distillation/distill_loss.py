@@ -16,7 +16,6 @@ import tempfile
 import torch
 import torch.nn.functional as F
 
-from ...data.image_io import read_image
 from ..language import load_text_embeddings
 from .clip_teacher import ClipTeacher
 
@@ -56,7 +55,6 @@ class ClipDistillation:
     Args:
         teacher (ClipTeacher | callable | None): the frozen CLIP (any callable with ClipTeacher's signature).
         weight (float): loss weight (MODEL.GGNET.DISTILL.WEIGHT).
-        image_reader (callable): file name -> (H, W, 3) uint8 RGB (default: the project's ``read_image``).
         steps (str): "final" or "all" (MODEL.GGNET.DISTILL.STEPS).
         teacher_factory (callable | None): builds the teacher on first use instead (``teacher`` None), so that a
             model built from a distillation config for inference never loads CLIP.
@@ -65,14 +63,13 @@ class ClipDistillation:
         ValueError: an unknown ``steps``, or neither ``teacher`` nor ``teacher_factory``.
     """
 
-    def __init__(self, teacher=None, weight=1.0, image_reader=None, steps="final", teacher_factory=None):
+    def __init__(self, teacher=None, weight=1.0, steps="final", teacher_factory=None):
         if steps not in ("final", "all"):
             raise ValueError(f"MODEL.GGNET.DISTILL.STEPS must be 'final' or 'all', got {steps!r}")
         if teacher is None and teacher_factory is None:
             raise ValueError("ClipDistillation needs a teacher or a teacher_factory")
         self.steps = steps
         self._teacher, self._teacher_factory, self.weight = teacher, teacher_factory, float(weight)
-        self.image_reader = image_reader or (lambda f: read_image(f, format="RGB"))
 
     @property
     def teacher(self):
@@ -93,7 +90,7 @@ class ClipDistillation:
                 raise ValueError(f"{x.get('file_name', 'training input')}: no 'ggnet_distill' pairs; build the "
                                  f"mapper with MODEL.GGNET.DISTILL.ENABLED")
             p = x["ggnet_distill"]
-            probs, defined = self.teacher(x["file_name"], p["union_box"], p["object_class"], self.image_reader)
+            probs, defined = self.teacher(x["file_name"], p["union_box"], p["object_class"], p["crops"])
             soft = defined.to(device) & ~p["labelled"].to(device)
             out.append((p["index"].to(device), probs.to(device), soft))
         return out
