@@ -194,7 +194,8 @@ def _add_external_detections(_C):
     """MODEL.GGNET.EXTERNAL_DETECTIONS: external human/object candidates (issue 13; paper Table 5,
     GGNet-double-dagger: GGNet's interaction branch with another detector's boxes, DRG's detections; PPDM-double-dagger
     likewise). Inference only: training is unchanged. Layouts, class mapping and coordinate handling:
-    ggnet_d2/modeling/external/, docs/interfaces.md."""
+    ggnet_d2/data/external_detections.py (files, ground truth), ggnet_d2/modeling/external/ (the detectron2
+    detector), docs/interfaces.md."""
     _C.MODEL.GGNET.EXTERNAL_DETECTIONS = CN()
     # "" = GGNet's own object heads (Sec. 3.4); "detectron2" = a detectron2 detector run on each image; "file" = a
     # detection file; "ground_truth" = the dataset's boxes with score 1 (upper bound); or a registered source's name.
@@ -202,7 +203,7 @@ def _add_external_detections(_C):
     _C.MODEL.GGNET.EXTERNAL_DETECTIONS.CONFIG_FILE = ""  # "detectron2": its config, merged onto detectron2's get_cfg()
     _C.MODEL.GGNET.EXTERNAL_DETECTIONS.DETECTOR_OPTS = []  # "detectron2": KEY VALUE overrides of its config
     _C.MODEL.GGNET.EXTERNAL_DETECTIONS.WEIGHTS = ""  # "detectron2": weights, via DetectionCheckpointer ("" = random)
-    _C.MODEL.GGNET.EXTERNAL_DETECTIONS.FILE = ""  # "file": COCO results JSON or per-image JSON (detection_file.py)
+    _C.MODEL.GGNET.EXTERNAL_DETECTIONS.FILE = ""  # "file": COCO results JSON or per-image JSON (formats/detections.py)
     # Source class -> dataset contiguous class (entry j for detector class j / file category_id j; -1 = drop).
     # Empty: detectron2 by thing_classes names, file by the dataset's thing_dataset_id_to_contiguous_id.
     _C.MODEL.GGNET.EXTERNAL_DETECTIONS.CLASS_MAP = []
