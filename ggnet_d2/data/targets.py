@@ -233,7 +233,17 @@ def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_siz
     classes = np.asarray(classes, dtype=np.int64).reshape(-1)
     if classes.size and (classes.min() < 0 or classes.max() >= num_classes):
         raise ValueError(f"object category outside 0..{num_classes - 1}: {classes.tolist()}")
-    t = {
+    t = _empty_targets(num_classes, num_verbs, Ho, Wo, max_objects, max_hois)
+    centers_int = _draw_objects(t, boxes, classes, max_objects, min_overlap)
+    drawn, pairs = _draw_interactions(t, hois, len(boxes), classes, centers_int, num_verbs, max_hois, min_overlap)
+    t.update(_hna_maps(drawn, pairs, classes, valid_verb_object, num_verbs, (Ho, Wo), hna_radius, gaze_sigma_factors,
+                       hard_negative_rule))
+    return t
+
+
+def _empty_targets(num_classes, num_verbs, Ho, Wo, max_objects, max_hois):
+    """The zero-filled target arrays of ``build_ggnet_targets`` (all but the HNA maps)."""
+    return {
         "obj_heatmap": np.zeros((num_classes, Ho, Wo), np.float32),
         "obj_wh": np.zeros((max_objects, 2), np.float32),
         "obj_offset": np.zeros((max_objects, 2), np.float32),
@@ -247,6 +257,11 @@ def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_siz
         "apm_object_offset": np.zeros((max_hois, 2 * num_verbs), np.float32),
         "apm_mask": np.zeros((max_hois, 2 * num_verbs), np.float32),
     }
+
+
+def _draw_objects(t, boxes, classes, max_objects, min_overlap):
+    """CenterNet's object targets into ``t``; returns {box index: integer center (x, y)} of the boxes drawn."""
+    Ho, Wo = t["obj_heatmap"].shape[1:]
     centers_int = {}
     for k in range(min(len(boxes), max_objects)):
         b = boxes[k].copy()
@@ -264,16 +279,26 @@ def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_siz
         t["obj_index"][k] = ct_int[1] * Wo + ct_int[0]
         t["obj_mask"][k] = 1
         centers_int[k] = ct_int
+    return centers_int
 
-    negatives = np.zeros((num_verbs, Ho, Wo), np.float32)
-    pair_verbs, pair_point = {}, {}
-    drawn, hard = [], []  # (verb, point, radius), (verb, point): for gaze_hna_map
-    drawn_objects = []  # object class of each drawn HOI: for the per-HOI rule
+
+def _draw_interactions(t, hois, num_boxes, classes, centers_int, num_verbs, max_hois, min_overlap):
+    """Interaction-point and APM targets into ``t`` (PPDM: the midpoint of the integer centers).
+
+    Returns:
+        (list, dict): the drawn HOIs as (verb, point, radius, object class), in order; {(subject, object): (verbs,
+        point)} of the human-object pairs.
+
+    Raises:
+        ValueError: a HOI index outside the boxes or a verb out of range.
+    """
+    Wo = t["interaction_heatmap"].shape[2]
+    drawn, pairs = [], {}
     n = 0
     for s, o, v in hois:
         s, o, v = int(s), int(o), int(v)
-        if not (0 <= s < len(boxes) and 0 <= o < len(boxes)):
-            raise ValueError(f"HOI ({s}, {o}, verb {v}) points outside the {len(boxes)} boxes")
+        if not (0 <= s < num_boxes and 0 <= o < num_boxes):
+            raise ValueError(f"HOI ({s}, {o}, verb {v}) points outside the {num_boxes} boxes")
         if not 0 <= v < num_verbs:
             raise ValueError(f"verb {v} outside 0..{num_verbs - 1}")
         if n >= max_hois or s not in centers_int or o not in centers_int:
@@ -283,36 +308,43 @@ def build_ggnet_targets(boxes, classes, hois, num_classes, num_verbs, output_siz
         dx, dy = abs(int(sub[0] - obj[0])), abs(int(sub[1] - obj[1]))
         radius = max(0, int(gaussian_radius(dy, dx, min_overlap)))
         draw_gaussian(t["interaction_heatmap"][v], point, radius)
-        drawn.append((v, point, radius))
-        drawn_objects.append(int(classes[o]))
+        drawn.append((v, point, radius, int(classes[o])))
         t["interaction_index"][n] = point[1] * Wo + point[0]
         t["interaction_verb"][n] = v
         t["interaction_mask"][n] = 1
         t["apm_subject_offset"][n, 2 * v:2 * v + 2] = point - sub
         t["apm_object_offset"][n, 2 * v:2 * v + 2] = point - obj
         t["apm_mask"][n, 2 * v:2 * v + 2] = 1
-        pair_verbs.setdefault((s, o), set()).add(v)
-        pair_point[(s, o)] = point
+        pairs.setdefault((s, o), (set(), point))[0].add(v)
         n += 1
+    return drawn, pairs
 
-    if valid_verb_object is not None and hard_negative_rule == "per_hoi_in_order":
-        in_order = [(v, p, r, c) for (v, p, r), c in zip(drawn, drawn_objects)]
-        t["hna_map"] = hna_target_map_per_hoi_in_order(in_order, valid_verb_object, num_verbs, (Ho, Wo), hna_radius)
+
+def _hna_maps(drawn, pairs, classes, valid_verb_object, num_verbs, size, hna_radius, gaze_sigma_factors, rule):
+    """``hna_map`` (and ``gaze_hna_map`` with ``gaze_sigma_factors``) of the drawn HOIs under the hard-negative
+    ``rule`` (``build_ggnet_targets``)."""
+    Ho, Wo = size
+    out = {}
+    if valid_verb_object is not None and rule == "per_hoi_in_order":
+        out["hna_map"] = hna_target_map_per_hoi_in_order(drawn, valid_verb_object, num_verbs, size, hna_radius)
         if gaze_sigma_factors is not None:
-            t["gaze_hna_map"] = hna_target_map_per_hoi_in_order(in_order, valid_verb_object, num_verbs, (Ho, Wo),
-                                                                hna_radius, *gaze_sigma_factors)
-        return t
+            out["gaze_hna_map"] = hna_target_map_per_hoi_in_order(drawn, valid_verb_object, num_verbs, size,
+                                                                  hna_radius, *gaze_sigma_factors)
+        return out
+    negatives = np.zeros((num_verbs, Ho, Wo), np.float32)
+    hard = []  # (verb, point): for gaze_hna_map
     if valid_verb_object is not None:
-        for (s, o), verbs in pair_verbs.items():
+        for (s, o), (verbs, point) in pairs.items():
             for v in hard_negative_verbs(verbs, classes[o], valid_verb_object):
-                draw_gaussian(negatives[v], pair_point[(s, o)], hna_radius)
-                hard.append((v, pair_point[(s, o)]))
+                draw_gaussian(negatives[v], point, hna_radius)
+                hard.append((v, point))
     # Positives win: a pixel inside any positive Gaussian keeps its positive value. The positives are drawn again
     # (their windows only) into a fresh map rather than copying interaction_heatmap's 117 x Ho x Wo floats.
     hna = np.zeros((num_verbs, Ho, Wo), np.float32)
-    for v, point, radius in drawn:
+    for v, point, radius, _ in drawn:
         draw_gaussian(hna[v], point, radius)
-    t["hna_map"] = _positives_win(hna, negatives)
+    out["hna_map"] = _positives_win(hna, negatives)
     if gaze_sigma_factors is not None:
-        t["gaze_hna_map"] = hna_target_map(drawn, hard, num_verbs, (Ho, Wo), hna_radius, *gaze_sigma_factors)
-    return t
+        out["gaze_hna_map"] = hna_target_map([d[:3] for d in drawn], hard, num_verbs, size, hna_radius,
+                                             *gaze_sigma_factors)
+    return out
