@@ -20,8 +20,8 @@ from ggnet_d2.engine import GGNetTrainer, setup_cfg
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO, "configs", "quickstart", "GGNet_R18_synth.yaml")
 # The README's quickstart time per training iteration (section "Set-up: two commands"; keep the two in step): 800
-# iterations of batch 16 in 13.9 minutes of training and evaluation on the project's idle 2-core AMD EPYC, 2 threads.
-README_SECONDS_PER_ITER = 1.04
+# iterations of batch 16 in 8.2 minutes of training and evaluation on the project's idle 2-core AMD EPYC, 2 threads.
+README_SECONDS_PER_ITER = 0.61
 # Above this multiple of the README's time the run is named slow: the machine, not the code (issue 25 measured 1.7x
 # on a loaded machine of the same kind).
 SLOW_FACTOR = 1.5
