@@ -3,7 +3,7 @@ across processes and reduced over the backbone's outputs (Hourglass stacks). The
 head outputs and its inputs, as Panoptic-DeepLab's heads own their losses."""
 import torch
 
-from ...config_choices import APM_STACK_SUM, CHOICES, GAZE_TARGET_SHARP, resolve_choice
+from ...config_choices import APM_STACK_SUM, GAZE_TARGET_SHARP, resolve_choice
 from ...layers import float32_region
 from .hna_loss import focal_loss, hna_focal_loss
 from .normalization import cross_process_normalizer
@@ -16,8 +16,6 @@ GAZE_TARGET_KEY = "gaze_hna_map"  # the authors' sharper gaze-step target (MODEL
 # lists them with GAZE_TARGET_KEY, which is shipped and required only with LOSS.GAZE_TARGET "sharp").
 TARGET_KEYS = ("obj_heatmap", "obj_wh", "obj_offset", "obj_index", "obj_mask", "hna_map", "interaction_index",
                "apm_subject_offset", "apm_object_offset", "apm_mask")
-GAZE_TARGETS = CHOICES["MODEL.GGNET.LOSS.GAZE_TARGET"]  # the one table: config_choices.py
-APM_STACK_REDUCTIONS = CHOICES["MODEL.GGNET.LOSS.APM_STACK_REDUCTION"]
 
 
 class GGNetLoss:
