@@ -117,5 +117,7 @@ def test_benchmark_script_runs_on_cpu(tmp_path):
     (r,) = data["results"]
     assert r["iters"] == 2 and r["iters_per_s"] > 0 and r["params_on"] == ["cpu"] and not r["amp"]
     assert r["ops"]["target"] > 100 and r["ops"]["cpu_fallback"] == {}
-    assert any("deform_conv2d" in name for name, _ in r["profile"]["top_cpu_ms"])
+    # the op census, not the timing ranking (top_cpu_ms), whose order moves with the machine's load
+    assert any("deform_conv2d" in name for name in r["profile"]["op_counts"])
+    assert len(r["profile"]["top_cpu_ms"]) == 8
     assert set(r["last_losses"]) >= {"loss_glance", "loss_gaze2", "loss_apm_subject", "total_loss"}

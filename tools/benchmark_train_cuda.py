@@ -92,6 +92,8 @@ def _profile(trainer, device):
         "device_kernels": sum(e.count for e in kernels),
         "top_device_ms": [(e.key[:60], round(dev_time(e) / 1e3, 3)) for e in kernels[:8]],
         "top_cpu_ms": [(e.key[:60], round(e.self_cpu_time_total / 1e3, 3)) for e in cpu_ops[:8]],
+        # every op the step ran, with its call count: which ops run does not depend on the machine's load
+        "op_counts": {e.key: e.count for e in events},
     }
 
 
