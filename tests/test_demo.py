@@ -11,9 +11,10 @@ from detectron2.data import MetadataCatalog
 from detectron2.modeling import META_ARCH_REGISTRY
 
 from ggnet_d2 import add_ggnet_config
+from shared_data import SHARED
 
 REPO = Path(__file__).resolve().parents[1]
-HOIW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hoiw_demo"
+HOIW = SHARED / "hoiw_demo"
 IMAGE = HOIW / "images" / "trainval_000000.png"
 META_NAME = "_test_demo_hoiw_names"
 

@@ -11,6 +11,13 @@ Any registered dataset (evaluator chosen by its metadata ``evaluator_type``, as 
 gets the generic triplet mAP):
     python tools/evaluate_hoi.py --predictions preds.json --dataset vcoco_test [--output-dir out/]
     python tools/evaluate_hoi.py --predictions preds.json --dataset my_test --custom my_test my/test.json my/images
+    python tools/evaluate_hoi.py --predictions preds.json --dataset my_test --config-file my.yaml \\
+        --opts DATASETS.HOI.CUSTOM "[('my_test', 'my/test.json', 'my/images')]" MODEL.GGNET.NUM_VERBS 10 ...
+``--custom`` takes the class and verb ids of its file alone; ``--config-file`` / ``--opts`` (the config and options of
+train_net.py and the demo) register the config's DATASETS.HOI.CUSTOM with the model's table, as --eval-only does, so a
+test file lacking some of the training classes or verbs is scored as --eval-only scores it (with ``--custom`` the
+predictions of the ids it lacks are an error). The config's TEST.HOI and zero-shot settings apply unless the options
+below are given.
 
 The prediction file (docs/interfaces.md, "Prediction files") is checked before scoring: unknown or missing keys,
 bad boxes, ids or scores are errors naming the entry and record; an entry of an image that is not in the split is
@@ -50,14 +57,33 @@ def _score_registered(args):
     from ggnet_d2.formats.predictions import load_prediction_file
 
     setup_logger(name="ggnet_d2")
+    if args.config_file or args.opts:
+        from ggnet_d2.engine import setup_cfg
+
+        # as train_net.py and the demo: DATASETS.HOI.CUSTOM registered with the model's class / verb table
+        cfg = setup_cfg(args.config_file, args.opts).clone()
+    else:
+        cfg = add_ggnet_config(get_cfg())
     for name, json_file, image_root in args.custom or ():
         register_hoi_json(name, json_file, image_root)
-    cfg = add_ggnet_config(get_cfg())
-    cfg.DATASETS.HOI.ZERO_SHOT_SPLIT, cfg.DATASETS.HOI.ZERO_SHOT_UNSEEN = args.zero_shot_split, args.zero_shot_unseen
-    evaluator = build_hoi_evaluator(cfg, args.dataset, args.output_dir, allow_missing_images=args.allow_missing_images,
-                                    drop_unknown_images=args.drop_unknown_images)
+    if args.zero_shot_split or not (args.config_file or args.opts):
+        cfg.defrost()
+        cfg.DATASETS.HOI.ZERO_SHOT_SPLIT = args.zero_shot_split
+        cfg.DATASETS.HOI.ZERO_SHOT_UNSEEN = args.zero_shot_unseen
+    # a flag given on the command line wins; without it the config's TEST.HOI setting (default off) applies
+    evaluator = build_hoi_evaluator(cfg, args.dataset, args.output_dir,
+                                    allow_missing_images=args.allow_missing_images or None,
+                                    drop_unknown_images=args.drop_unknown_images or None)
     extra = getattr(evaluator, "extra_entry_keys", ())
-    return evaluator.evaluate_predictions(load_prediction_file(args.predictions, extra), source=args.predictions)
+    try:
+        return evaluator.evaluate_predictions(load_prediction_file(args.predictions, extra), source=args.predictions)
+    except ValueError as e:
+        if not args.custom or "category_id" not in str(e) or ": unknown " not in str(e):
+            raise
+        # the usual cause: a test file without some of the model's classes or verbs (their ids are unknown to it)
+        raise ValueError(f"{e}; --custom takes the class and verb ids of {args.custom[0][1]} alone: give the model's "
+                         "config and options (--config-file, --opts with DATASETS.HOI.CUSTOM) instead, as for "
+                         "--eval-only") from e
 
 
 def _parser():
@@ -68,6 +94,12 @@ def _parser():
     where.add_argument("--ground-truth", help="HICO-DET test_hico.json, instances_test2015.json or anno_bbox.mat")
     parser.add_argument("--custom", nargs=3, action="append", metavar=("NAME", "JSON", "IMAGE_ROOT"),
                         help="register a PPDM-style HOI JSON dataset first, as DATASETS.HOI.CUSTOM does (repeatable)")
+    parser.add_argument("--config-file", metavar="FILE", default=None,
+                        help="GGNet config of train_net.py / the demo (with --dataset): its DATASETS.HOI.CUSTOM "
+                             "datasets are registered with the model's class and verb table, its TEST.HOI settings "
+                             "apply, as in --eval-only")
+    parser.add_argument("--opts", default=[], nargs=argparse.REMAINDER,
+                        help="config overrides for --config-file (KEY VALUE pairs, last on the command line)")
     parser.add_argument("--split", default=None, choices=("test", "train"),
                         help="which split of the .mat files (--ground-truth); default test")
     parser.add_argument("--image-labels", default=None,
@@ -89,9 +121,16 @@ def _parser():
 
 def main(argv=None):
     """Run the CLI; returns the printed results dict."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    configured = bool(args.config_file or args.opts)
+    if configured and args.ground_truth:
+        parser.error("--config-file / --opts go with --dataset, not --ground-truth")
+    if configured and args.custom:
+        parser.error("with --config-file / --opts, name the dataset in DATASETS.HOI.CUSTOM (the model's class and "
+                     "verb table) instead of --custom")
     timings = {}
-    if args.ground_truth or (args.dataset in HICO_BUILTIN_FILES and not args.custom):
+    if args.ground_truth or (args.dataset in HICO_BUILTIN_FILES and not args.custom and not configured):
         gt_path, split = args.ground_truth, args.split or "test"
         labels = args.image_labels
         if args.dataset:
