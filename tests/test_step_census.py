@@ -83,3 +83,21 @@ def test_preprocessing_equals_detectron2_image_list(training, square):
     assert got.image_sizes == ref.image_sizes == [(50, 70), (64, 33)]
     assert torch.equal(got.tensor, (tensor - model.pixel_mean) / model.pixel_std)
     assert got.tensor.shape[-2:] == ((128, 128) if not training and square else (64, 96))
+
+
+@pytest.mark.parametrize("read", ["item", "cpu", "bool"])
+def test_a_host_read_inside_the_step_fails_on_meta(read):
+    """Why a step completing on meta has no host read of a device value: meta tensors hold none to read."""
+
+    class HostRead(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(3))
+
+        def forward(self, batch):
+            loss = (self.w * 2).sum()
+            {"item": loss.item, "cpu": loss.cpu, "bool": loss.__bool__}[read]()
+            return {"loss": loss}
+
+    with pytest.raises((RuntimeError, NotImplementedError), match="meta"):
+        meta_step_census(HostRead(), lambda m: torch.optim.SGD(m.parameters(), lr=0.1), [1])
