@@ -2,6 +2,8 @@
 (engine/deferred_metrics.py), with the same logged metrics as detectron2's per-step writer and the same
 FloatingPointError naming the iteration."""
 import json
+import logging
+import re
 
 import pytest
 import torch
@@ -201,11 +203,22 @@ def _train(tmp_path, tiny_r18_cfg, period):
     return metrics, _loss_history(trainer.storage), trainer
 
 
-def test_training_logs_the_same_metrics_with_the_deferred_writer(tmp_path, tiny_r18_cfg):
+def _early_lines(caplog):
+    """(iteration, total_loss) of EarlyProgress's lines."""
+    found = [re.search(r"iteration (\d+)/23: .*total_loss (\S+)$", r.getMessage()) for r in caplog.records]
+    return [m.groups() for m in found if m]
+
+
+def test_training_logs_the_same_metrics_with_the_deferred_writer(tmp_path, tiny_r18_cfg, caplog):
     """train_net's trainer, 23 iterations (writer outputs at 19 and 22): detectron2's per-step writer (period 1) and
     the deferred one (period 20; EarlyProgress also flushes at 0, 1, 2, 4, 9) log identical losses."""
-    ref_metrics, ref_history, ref_trainer = _train(tmp_path, tiny_r18_cfg, 1)
-    metrics, history, trainer = _train(tmp_path, tiny_r18_cfg, 20)
+    with caplog.at_level(logging.INFO, logger="ggnet_d2"):
+        ref_metrics, ref_history, ref_trainer = _train(tmp_path, tiny_r18_cfg, 1)
+        ref_early = _early_lines(caplog)
+        caplog.clear()
+        metrics, history, trainer = _train(tmp_path, tiny_r18_cfg, 20)
+        early = _early_lines(caplog)
+    assert early == ref_early and [it for it, _ in early] == ["1", "2", "3", "5", "10"]
     assert type(trainer._trainer).__name__ == "DeferredSimpleTrainer" and trainer._trainer.metrics_sync_period == 20
     assert history == ref_history  # every loss term, every iteration, exact
     assert len(history["total_loss"]) == 23 and {"loss_glance", "loss_wh", "loss_apm_object"} <= set(history)
