@@ -81,7 +81,8 @@ class GGNetTrainer(DefaultTrainer):
 
     Everything else (hooks, periodic evaluation, checkpoints, console/JSON/TensorBoard writers, resume) is
     detectron2's; its step trainer reads the losses to the host once per SOLVER.METRICS_SYNC_PERIOD iterations
-    instead of every step (``deferred_metrics.py``: the same logged values). ``cfg.SOLVER.CLIP_GRADIENTS`` and ``cfg.SOLVER.AMP.ENABLED`` (CUDA only) work as in detectron2.
+    instead of every step (``deferred_metrics.py``: the same logged values). ``cfg.SOLVER.CLIP_GRADIENTS`` and
+    ``cfg.SOLVER.AMP.ENABLED`` (CUDA only) work as in detectron2.
     With ``cfg.SEED >= 0`` the python/numpy/torch generators are seeded with SEED + rank before the model is built
     (as detectron2's ``default_setup``), so a run on one machine with one thread count repeats exactly on the CPU.
     """
