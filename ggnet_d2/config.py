@@ -283,6 +283,11 @@ def _add_solver(_C):
     # Iterations between host reads of the deformable convolutions' deferred non-finite flags (CUDA; the CPU checks
     # before each op): engine/hooks.py FiniteCheckHook. 20 = detectron2's PeriodicWriter period (DefaultTrainer).
     _C.SOLVER.FINITE_CHECK_PERIOD = 20
+    # Iterations between host reads of the training losses (engine/deferred_metrics.py): the step trainer keeps them
+    # on the device and writes them to detectron2's event storage, each under its own iteration, every N iterations
+    # and at the last one; metrics.json and the console are unchanged. Must divide 20 (detectron2's writer period);
+    # 1 = detectron2's read of every loss in every step (one CUDA synchronisation per step).
+    _C.SOLVER.METRICS_SYNC_PERIOD = 20
     # CUDA: SOLVER.AMP.ENABLED (detectron2's AMPTrainer) and CUDNN_BENCHMARK (detectron2's key, applied by
     # default_setup) are detectron2's own; GGNetTrainer refuses float16 AMP off CUDA and checks that a CUDA run
     # stays on it.

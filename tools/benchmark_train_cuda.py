@@ -6,7 +6,8 @@
         --batch 2 --amp off     # a slow smoke run where there is no GPU
 
 Per AMP setting: builds the model and optimizer exactly as GGNetTrainer does (build_model / build_optimizer), runs
-``--warmup`` then ``--iters`` steps of detectron2's SimpleTrainer / AMPTrainer (the trainer's own training step) on
+``--warmup`` then ``--iters`` steps of detectron2's SimpleTrainer / AMPTrainer as GGNetTrainer extends them
+(``build_step_trainer``: the losses read to the host once per SOLVER.METRICS_SYNC_PERIOD) on
 one fixed batch of synthetic images and targets (random boxes and HOIs through the real target builder, so every
 loss is active), and prints iterations/s, images/s and torch.cuda.max_memory_allocated. Then one more step runs under
 ``ggnet_d2.utils.op_census.OpCensus`` (the device of every ATen operator, forward and backward: CPU compute or mixed
@@ -29,12 +30,12 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from detectron2.engine import AMPTrainer, SimpleTrainer  # noqa: E402
 from detectron2.utils.events import EventStorage  # noqa: E402
 
 from ggnet_d2.config_choices import GAZE_TARGET_SHARP  # noqa: E402
 from ggnet_d2.data.targets import build_ggnet_targets  # noqa: E402
 from ggnet_d2.engine import GGNetTrainer, setup_cfg  # noqa: E402
+from ggnet_d2.engine.deferred_metrics import build_step_trainer  # noqa: E402
 from ggnet_d2.utils.op_census import OpCensus  # noqa: E402
 
 
@@ -125,22 +126,24 @@ def run(cfg, batch, iters, warmup, amp):
     torch.manual_seed(0)
     model = GGNetTrainer.build_model(cfg)
     optimizer = GGNetTrainer.build_optimizer(cfg, model)
-    trainer = (AMPTrainer if amp else SimpleTrainer)(model, _repeat(batch), optimizer)
+    trainer = build_step_trainer(model, _repeat(batch), optimizer, amp=amp, period=cfg.SOLVER.METRICS_SYNC_PERIOD,
+                                 max_iter=None)
     with EventStorage(0) as storage:
         trainer.storage = storage
         for i in range(warmup):
-            storage.iter = i
+            storage.iter = trainer.iter = i  # the step trainer files its losses under trainer.iter
             trainer.run_step()
         _sync(device)
         if device.startswith("cuda"):
             torch.cuda.reset_peak_memory_stats()
         start = time.perf_counter()
         for i in range(warmup, warmup + iters):
-            storage.iter = i
+            storage.iter = trainer.iter = i  # the step trainer files its losses under trainer.iter
             trainer.run_step()
         _sync(device)
         seconds = time.perf_counter() - start
         peak = torch.cuda.max_memory_allocated() / 2 ** 20 if device.startswith("cuda") else None
+        trainer.flush_metrics()  # the losses still on the device since the last period
         losses = {k: round(v.latest(), 4) for k, v in storage.histories().items() if k.startswith(("loss", "total"))}
         with OpCensus(device) as census:
             trainer.run_step()

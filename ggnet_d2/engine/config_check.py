@@ -12,6 +12,8 @@ from detectron2.modeling import BACKBONE_REGISTRY, build_backbone
 
 from ggnet_d2.config_choices import CHOICES, choice_problem
 
+from .deferred_metrics import check_metrics_sync_period
+
 __all__ = ["ConfigError", "check_ggnet_config"]
 
 
@@ -128,6 +130,15 @@ def _model_problems(cfg):
     return problems
 
 
+def _solver_problems(cfg):
+    """SOLVER.METRICS_SYNC_PERIOD: a divisor of detectron2's writer period (``check_metrics_sync_period``)."""
+    try:
+        check_metrics_sync_period(cfg.SOLVER.METRICS_SYNC_PERIOD)
+    except ValueError as e:
+        return [str(e)]
+    return []
+
+
 def _backbone_geometry(cfg):
     """(output stride, size divisibility) of the configured backbone, built on the meta device; None if it cannot
     be built there (its own build error then comes when the model is built)."""
@@ -170,11 +181,11 @@ def check_ggnet_config(cfg):
 
     Checked: every choice-valued key (``ggnet_d2/config_choices.py`` CHOICES) and MODEL.BACKBONE.NAME; every count
     and range (top-K >= 1, NUM_CLASSES / NUM_VERBS >= 1, NUM_GAZE_STEPS >= 0, loss weights >= 0, probabilities in
-    [0, 1], ...); NUM_ACTPOINTS the square of an odd number; PERSON_CLASS_ID a class; VALID_VERB_OBJECT pairs in
-    range; OUTPUT_STRIDE the backbone's; INPUT_SIZE a multiple of the output stride and of the padding multiple
-    (training crops are padded before the backbone, so another size would no longer match the targets). TEST_SIZE
-    needs no multiple: test inputs are padded and decoded boxes mapped back by scale (TEST_SIZE 130 decodes with
-    both placements).
+    [0, 1], SOLVER.METRICS_SYNC_PERIOD a divisor of 20, ...); NUM_ACTPOINTS the square of an odd number;
+    PERSON_CLASS_ID a class; VALID_VERB_OBJECT pairs in range; OUTPUT_STRIDE the backbone's; INPUT_SIZE a multiple of
+    the output stride and of the padding multiple (training crops are padded before the backbone, so another size
+    would no longer match the targets). TEST_SIZE needs no multiple: test inputs are padded and decoded boxes mapped
+    back by scale (TEST_SIZE 130 decodes with both placements).
 
     Args:
         cfg (CfgNode): a config with GGNet's keys (``add_ggnet_config``), merged; when it is not frozen, renamed
@@ -188,7 +199,7 @@ def check_ggnet_config(cfg):
     """
     problems = _choice_problems(cfg)
     problems += [p for key, spec in _RANGES.items() if (p := _range_problem(key, _get(cfg, key), *spec))]
-    problems += _model_problems(cfg)
+    problems += _model_problems(cfg) + _solver_problems(cfg)
     if not any(p.startswith(("INPUT.GGNET.INPUT_SIZE", "MODEL.GGNET.OUTPUT_STRIDE", "INPUT.GGNET.SIZE_DIV",
                              "MODEL.BACKBONE.NAME")) for p in problems):
         problems += _size_problems(cfg)

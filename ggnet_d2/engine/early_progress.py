@@ -14,7 +14,9 @@ class EarlyProgress(HookBase):
     ``total_loss``).
 
     detectron2's ``PeriodicWriter`` prints every 20 iterations; on a CPU a large model's first 20 iterations took
-    minutes without a line, which reads as a hang.
+    minutes without a line, which reads as a hang. A trainer with ``flush_metrics`` (GGNetTrainer, whose losses stay
+    on the device between periods) is asked to write its buffered losses first: one host read at each of these
+    iterations, none later.
 
     Args:
         iterations (tuple[int]): which iterations of this run (counted from its first, resumed or not) to log.
@@ -38,6 +40,9 @@ class EarlyProgress(HookBase):
         if n not in self.iterations or self._step is None:
             return
         now = time.perf_counter()
+        flush = getattr(self.trainer, "flush_metrics", None)
+        if flush is not None:  # GGNetTrainer reads the losses once per period: these 5 iterations read theirs now
+            flush()
         try:
             loss = f"; total_loss {self.trainer.storage.history('total_loss').latest():.4g}"
         except KeyError:

@@ -5,7 +5,7 @@ import weakref
 
 import torch
 from detectron2.data import build_detection_test_loader, build_detection_train_loader
-from detectron2.engine import AMPTrainer, DefaultTrainer, SimpleTrainer, TrainerBase
+from detectron2.engine import DefaultTrainer, TrainerBase
 from detectron2.solver.build import get_default_optimizer_params, maybe_add_gradient_clipping
 from detectron2.utils import comm
 from detectron2.utils.env import seed_all_rng
@@ -22,6 +22,7 @@ from ggnet_d2.modeling import GGNetCheckpointer
 
 from .batch_scaling import fit_batch_to_world_size
 from .dataset_facts import adopt_dataset_facts
+from .deferred_metrics import build_step_trainer
 from .device_checks import check_amp_device, check_model_device, check_outputs_on_first_forward
 from .early_progress import EarlyProgress
 from .hooks import FiniteCheckHook
@@ -79,7 +80,9 @@ class GGNetTrainer(DefaultTrainer):
     """DefaultTrainer for GGNet (paper Sec. 4.2): Adam (or SGD), step schedule, HOIDatasetMapper, HOI evaluators.
 
     Everything else (hooks, periodic evaluation, checkpoints, console/JSON/TensorBoard writers, resume) is
-    detectron2's. ``cfg.SOLVER.CLIP_GRADIENTS`` and ``cfg.SOLVER.AMP.ENABLED`` (CUDA only) work as in detectron2.
+    detectron2's; its step trainer reads the losses to the host once per SOLVER.METRICS_SYNC_PERIOD iterations
+    instead of every step (``deferred_metrics.py``: the same logged values). ``cfg.SOLVER.CLIP_GRADIENTS`` and
+    ``cfg.SOLVER.AMP.ENABLED`` (CUDA only) work as in detectron2.
     With ``cfg.SEED >= 0`` the python/numpy/torch generators are seeded with SEED + rank before the model is built
     (as detectron2's ``default_setup``), so a run on one machine with one thread count repeats exactly on the CPU.
     """
@@ -121,10 +124,11 @@ class GGNetTrainer(DefaultTrainer):
         if len(cfg.DATASETS.TRAIN):
             adopt_dataset_facts(model, cfg.DATASETS.TRAIN[0])  # the training data is loaded now
         model = create_ddp_model(model, broadcast_buffers=False)
-        # float16: detectron2's AMPTrainer; bfloat16: GGNet autocasts its own forward (SimpleTrainer, no scaler)
+        # float16: detectron2's AMPTrainer; bfloat16: GGNet autocasts its own forward (SimpleTrainer, no scaler);
+        # either with the losses read to the host once per SOLVER.METRICS_SYNC_PERIOD, not every step
         amp_trainer = cfg.SOLVER.AMP.ENABLED and cfg.SOLVER.AMP.PRECISION == "float16"
-        trainer_cls = AMPTrainer if amp_trainer else SimpleTrainer
-        self._trainer = trainer_cls(model, data_loader, optimizer)
+        self._trainer = build_step_trainer(model, data_loader, optimizer, amp=amp_trainer,
+                                           period=cfg.SOLVER.METRICS_SYNC_PERIOD, max_iter=cfg.SOLVER.MAX_ITER)
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
         # GGNetCheckpointer also loads CenterNet/PPDM/GGNet reference checkpoints (MODEL.WEIGHTS), renaming their keys.
         self.checkpointer = GGNetCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self),
@@ -143,6 +147,18 @@ class GGNetTrainer(DefaultTrainer):
         """DefaultTrainer's hooks plus ``FiniteCheckHook`` (the deformable convolutions' deferred finite check) and
         :class:`EarlyProgress` (iterations 1, 2, 3, 5 and 10 logged)."""
         return [*super().build_hooks(), FiniteCheckHook(self.cfg.SOLVER.FINITE_CHECK_PERIOD), EarlyProgress()]
+
+    def flush_metrics(self):
+        """Write the losses the step trainer still holds on the device to the event storage (one host read;
+        ``DeferredMetricsMixin.flush_metrics``). Raises detectron2's FloatingPointError for a non-finite one."""
+        self._trainer.flush_metrics()
+
+    def after_train(self):
+        """The losses of the last iterations of an interrupted run are written before the writers close."""
+        try:
+            self.flush_metrics()
+        finally:
+            super().after_train()
 
     @classmethod
     def build_optimizer(cls, cfg, model):

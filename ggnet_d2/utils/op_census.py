@@ -10,7 +10,9 @@ classified by the devices of its tensor arguments and results:
 - ``cpu_staging``: CPU-only calls of the input-staging kind (stacking and viewing the data loader's CPU tensors
   before they are moved), see ``STAGING_OPS``;
 - ``cpu_compute``: any other call with only CPU tensors -- work that should have run on the target device;
-- ``mixed``: a call with both CPU (more than one element) and target-device tensors that is not a transfer.
+- ``mixed``: a call with both CPU (more than one element) and target-device tensors that is not a transfer;
+- ``cpu_scalar_operand``: a target-device call with a one-element CPU tensor among its operands (PyTorch reads it on
+  the host and passes it as a scalar: no synchronisation, but a host tensor made or kept for it).
 
 A CUDA training step is free of CPU fallbacks when ``cpu_compute`` and ``mixed`` are empty.
 """
@@ -55,7 +57,8 @@ class OpCensus(TorchDispatchMode):
     def __init__(self, target_device):
         super().__init__()
         self.target = torch.device(target_device).type
-        self.counts = {k: Counter() for k in ("target", "transfer", "cpu_staging", "cpu_compute", "mixed")}
+        self.counts = {k: Counter() for k in ("target", "transfer", "cpu_staging", "cpu_compute", "mixed",
+                                              "cpu_scalar_operand")}
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -71,6 +74,8 @@ class OpCensus(TorchDispatchMode):
         big_cpu = any(t.device.type == "cpu" and t.numel() > 1 for t in tensors)
         if self.target != "cpu" and self.target in kinds and big_cpu:
             return "mixed"
+        if self.target != "cpu" and self.target in kinds and "cpu" in kinds:
+            return "cpu_scalar_operand"
         if kinds and kinds <= {"cpu"} and self.target != "cpu":
             return "cpu_staging" if name in STAGING_OPS else "cpu_compute"
         return "target"

@@ -5,7 +5,6 @@ import logging
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from detectron2.config import configurable
@@ -157,18 +156,25 @@ class GGNet(nn.Module):
         ``size_divisibility``. Padding before normalising makes the border black, as in the training crop (the affine
         warp fills with 0): a from-scratch model otherwise meets, next to truncated boxes, a border it never saw.
 
+        The batch is ``ImageList.from_tensors``'s, but its common size is computed from Python ints: detectron2 v0.6
+        computes it with CPU tensor operators (stack, max, add, floor-divide, multiply, then reads them back) in
+        every step, host work beside a step on the accelerator (issue 24's operator census).
+
         Returns:
             ImageList: (B, 3, H, W) normalised tensor; ``image_sizes`` are the unpadded (h, w) input sizes.
         """
-        images = ImageList.from_tensors([x["image"].to(self.device).float() for x in batched_inputs],
-                                        self.size_divisibility)
-        tensor = images.tensor
+        images = [x["image"].to(self.device).float() for x in batched_inputs]
+        sizes = [(int(im.shape[-2]), int(im.shape[-1])) for im in images]
+        div = max(self.size_divisibility, 1)
+        height, width = (max(s[i] for s in sizes) for i in (0, 1))
         square = self.postprocessor.test_square_size
         if not self.training and square:
-            div = max(self.size_divisibility, 1)
-            side = -(-max(square, *tensor.shape[-2:]) // div) * div
-            tensor = F.pad(tensor, (0, side - tensor.shape[-1], 0, side - tensor.shape[-2]))
-        return ImageList((tensor - self.pixel_mean) / self.pixel_std, images.image_sizes)
+            height = width = max(square, height, width)
+        height, width = -(-height // div) * div, -(-width // div) * div
+        tensor = images[0].new_zeros((len(images), *images[0].shape[:-2], height, width))
+        for image, slot in zip(images, tensor):
+            slot[..., : image.shape[-2], : image.shape[-1]].copy_(image)
+        return ImageList((tensor - self.pixel_mean) / self.pixel_std, sizes)
 
     def forward(self, batched_inputs):
         if self.training and self.train_autocast_dtype is not None:
