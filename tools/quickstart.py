@@ -13,15 +13,24 @@ import subprocess
 import sys
 import time
 
-from detectron2.utils.logger import setup_logger
+from ggnet_d2.utils.cpu_numerics import pin_cpu_isa_avx2
 
-from ggnet_d2.engine import GGNetTrainer, setup_cfg
+# Before torch loads (detectron2 imports it): the same float kernels on every x86 CPU (ggnet_d2/utils/cpu_numerics.py);
+# GGNET_D2_NATIVE_ISA=1 keeps each library's own choice.
+if __name__ == "__main__" and not os.environ.get("GGNET_D2_NATIVE_ISA"):
+    pin_cpu_isa_avx2()
+
+from detectron2.utils.logger import setup_logger  # noqa: E402
+
+from ggnet_d2.engine import GGNetTrainer, setup_cfg  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO, "configs", "quickstart", "GGNet_R18_synth.yaml")
 # The README's quickstart time per training iteration (section "Set-up: two commands"; keep the two in step): 800
 # iterations of batch 16 in 8.2 minutes of training and evaluation on the project's idle 2-core AMD EPYC, 2 threads.
 README_SECONDS_PER_ITER = 0.61
+# The torch thread count of the README's figures: reductions split by thread, so another count gives another mAP.
+README_THREADS = 2
 # Above this multiple of the README's time the run is named slow: the machine, not the code (issue 25 measured 1.7x
 # on a loaded machine of the same kind).
 SLOW_FACTOR = 1.5
@@ -33,10 +42,17 @@ def main():
     parser.add_argument("--output", default=os.path.join(REPO, "output", "quickstart"),
                         help="OUTPUT_DIR: checkpoints, log.txt, visualizations/")
     parser.add_argument("--num-vis", type=int, default=8, help="test images to visualize")
+    parser.add_argument("--threads", type=int, default=README_THREADS,
+                        help="torch intra-op threads; the result depends on it, and the README's figure is for "
+                             f"{README_THREADS} (0: torch's default, one per core)")
     parser.add_argument("opts", nargs=argparse.REMAINDER, help="config overrides, KEY VALUE pairs")
     args = parser.parse_args()
 
     start = time.time()
+    if args.threads > 0:
+        import torch
+
+        torch.set_num_threads(args.threads)
     setup_logger(output=args.output, name="detectron2")
     setup_logger(output=args.output, name="ggnet_d2")
     cfg = setup_cfg(args.config_file, ["OUTPUT_DIR", args.output, *args.opts])
@@ -81,7 +97,9 @@ def machine_description():
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = f", load {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
-    return f"{model}, {torch.get_num_threads()} torch threads, {cores} cores available{load}"
+    # the kernels' instruction set: capped at AVX2 by the quickstart on x86 unless GGNET_D2_NATIVE_ISA is set
+    isa = torch.backends.cpu.get_cpu_capability()
+    return f"{model}, {torch.get_num_threads()} torch threads, {cores} cores available{load}, kernels {isa}"
 
 
 def summary(map_default_full, train_seconds, total_seconds, seconds_per_iter, seed):

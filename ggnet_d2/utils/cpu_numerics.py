@@ -1,0 +1,49 @@
+"""Pinning the CPU's vector instruction set for reproducible float results across x86 machines.
+
+A seeded CPU training run repeats bit for bit on one machine, but not across CPU generations: PyTorch's own kernels
+(ATen), oneDNN (convolutions) and MKL (GEMM) each pick their widest kernels at run time (AVX-512 where present, AVX2
+elsewhere), and those round differently. The quickstart's seeded mAP measured on one 2-core AMD EPYC (89.94) was not
+reproduced on another (85.67; README, "Set-up"). Each library has a documented switch that caps the instruction set;
+capping all three at AVX2, which every x86-64 server CPU of the last decade has, removes that source of difference
+(it does not remove others: library versions, the thread count). Torch-free: the switches are read when torch loads
+its kernels, so this must run before ``import torch``.
+"""
+import os
+import platform
+
+# (environment variable, value): ATen's dispatch ceiling (torch/csrc docs, ``ATEN_CPU_CAPABILITY``), oneDNN's JIT
+# ceiling (oneDNN "CPU dispatcher control", ``ONEDNN_MAX_CPU_ISA``) and MKL's conditional numerical reproducibility
+# branch (MKL developer guide, ``MKL_CBWR``).
+AVX2_SWITCHES = (("ATEN_CPU_CAPABILITY", "avx2"), ("ONEDNN_MAX_CPU_ISA", "AVX2"), ("MKL_CBWR", "AVX2"))
+X86_MACHINES = ("x86_64", "amd64", "i686", "i386")
+
+
+def pin_cpu_isa_avx2(environ=None, machine=None):
+    """Cap ATen, oneDNN and MKL at AVX2 kernels on an x86 machine, leaving any value the user already set.
+
+    Args:
+        environ: the environment to change (default ``os.environ``).
+        machine: ``platform.machine()`` by default; on anything but x86 nothing is set (other architectures have
+            none of these switches).
+
+    Returns:
+        dict: the variables this call set (empty when none), so a caller can report them.
+
+    Raises:
+        RuntimeError: if torch is already imported into this process, because the switches would then have no
+            effect on the kernels it has chosen.
+    """
+    environ = os.environ if environ is None else environ
+    machine = (machine or platform.machine()).lower()
+    if machine not in X86_MACHINES:
+        return {}
+    import sys
+
+    if environ is os.environ and "torch" in sys.modules:
+        raise RuntimeError("pin_cpu_isa_avx2 must run before torch is imported (its kernels are chosen at load time)")
+    changed = {}
+    for key, value in AVX2_SWITCHES:
+        if key not in environ:
+            environ[key] = value
+            changed[key] = value
+    return changed
