@@ -9,8 +9,9 @@ primitives, scene layout, people and postures this world reuses; that world and 
 In the quickstart world each verb has one object, so a held-out combination would be a held-out verb. Here a verb's
 visual cue is the person's posture (``synthetic_hoi._POSES``) and where the object sits relative to the body (at
 the hand, above the raised hand, on the ground at the foot, under the hips...); the object's own appearance (a red
-ball 16-20 px across, an orange box about 18-27 x 16-23 px, a green bike) is drawn independently of the verb, so a
-verb learnt with one object can be recognised with another:
+ball 16-20 px across, an orange box about 18-27 x 16-23 px, a green bike) is drawn independently of the verb (only
+a seat's and a pushed box's height follow the posture: 16-23 and 26-32 px), so a verb learnt with one object can be
+recognised with another:
 
 ========  ===========  ======================================================================================
  verb     objects      rule (the object's box is placed by the rule, whatever the object)
