@@ -1,4 +1,5 @@
 """The embedded quickstart dataset (issue 6): deterministic, complete, hard negatives, consistent with its pixels."""
+import hashlib
 import json
 from collections import Counter, defaultdict
 
@@ -233,3 +234,21 @@ def test_registered_splits_take_the_policy_and_log_their_summary_once(caplog):
         first, second = loader(), loader()
     lines = [r.getMessage() for r in caplog.records if "HOIs in" in r.getMessage()]
     assert len(first) == len(second) == 100 and len(lines) == 1 and lines[0].startswith("synth_hoi_test: ")
+
+
+# sha256 of the default quickstart world (synth_hoi_v1: both JSON files, then every image's decoded pixels in split
+# and file order), computed from the generator as it stood before the compositional world was added (commit 766442c):
+# the quickstart's figures (README) were measured on exactly these images. Decoded pixels, not PNG bytes, so that
+# another zlib does not count as a change.
+QUICKSTART_WORLD_SHA256 = "7574f3b26d37f1351264f578b8d99191aa8b4d18d44cddc43ce70a1bb8d755ee"
+
+
+def test_quickstart_world_unchanged(default_root):
+    digest = hashlib.sha256()
+    folder = default_root / sh.SYNTH_HOI_VERSION
+    for split in ("train", "test"):
+        digest.update((folder / f"{split}.json").read_bytes())
+    for split in ("train", "test"):
+        for path in sorted((folder / "images" / split).glob("*.png")):
+            digest.update(cv2.imread(str(path), cv2.IMREAD_UNCHANGED).tobytes())
+    assert digest.hexdigest() == QUICKSTART_WORLD_SHA256

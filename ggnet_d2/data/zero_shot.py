@@ -20,7 +20,7 @@ import numpy as np
 
 from ..formats.zero_shot_splits import ZERO_SHOT_SPLITS, unseen_hoi_ids
 
-__all__ = ["ZERO_SHOT_SPLITS", "ZERO_SHOT_REMOVALS", "unseen_hoi_ids", "remove_unseen_hois",
+__all__ = ["ZERO_SHOT_SPLITS", "ZERO_SHOT_REMOVALS", "unseen_hoi_ids", "remove_unseen_hois", "annotated_verb_objects",
            "check_zero_shot_restriction", "check_model_zero_shot_restriction", "zero_shot_unseen_pairs",
            "zero_shot_train_dicts", "zero_shot_mapper_overrides"]
 
@@ -82,6 +82,36 @@ def remove_unseen_hois(dataset_dicts, unseen_pairs, removal="pair", dataset_name
                 f"{stats['hois']} HOI annotations and {stats['boxes_removed']} boxes removed, "
                 f"{stats['images_kept']} of {stats['images']} images kept")
     return kept, stats
+
+
+def annotated_verb_objects(dataset_dicts, num_verbs, num_classes):
+    """The verb-object restriction one would take from annotations: the (verb, object category) pairs that occur.
+
+    Taken from the training dicts of a zero-shot split it lacks every unseen class, which is why
+    :func:`check_zero_shot_restriction` refuses it; ``tools/zero_shot_training_restriction.py`` evaluates a model
+    under it to show what it costs.
+
+    Args:
+        dataset_dicts (list[dict]): detectron2 dataset dicts with ``annotations`` and ``hoi_annotations``
+            (contiguous ids, docs/interfaces.md).
+        num_verbs, num_classes (int): the shape (V, C).
+
+    Returns:
+        np.ndarray: bool (num_verbs, num_classes), True where the pair is annotated at least once.
+
+    Raises:
+        ValueError: a verb or object id outside the shape (naming the image).
+    """
+    valid = np.zeros((num_verbs, num_classes), dtype=bool)
+    for d in dataset_dicts:
+        anns = d.get("annotations", [])
+        for h in d.get("hoi_annotations", []):
+            v, o = int(h["verb_id"]), int(anns[h["object_id"]]["category_id"])
+            if not (0 <= v < num_verbs and 0 <= o < num_classes):
+                raise ValueError(f"{d.get('file_name', '?')}: (verb, object) {(v, o)} outside (V, C) = "
+                                 f"{(num_verbs, num_classes)}")
+            valid[v, o] = True
+    return valid
 
 
 def check_zero_shot_restriction(valid_verb_object, source, unseen_pairs, split):

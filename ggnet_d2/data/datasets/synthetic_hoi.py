@@ -40,6 +40,10 @@ hard-negative attentive loss (HNA) its hard negatives:
 
 HOI (triplet) classes are the 7 (verb, object) pairs above, in verb order (``hoi_id`` = verb id - 1). Each verb is
 drawn uniformly, so every triplet has well over 10 training instances: ``rare_hoi_ids`` is empty.
+
+The compositional world of the zero-shot check (``synthetic_compositional.py``: verbs sharing objects) reuses this
+module's primitives, postures (``_POSES``), people and scene layout (``render_hoi_scene``); this world's draws are
+those of its first version.
 """
 import functools
 import json
@@ -62,8 +66,11 @@ __all__ = [
     "default_cache_dir",
     "synthetic_hoi_metadata",
     "render_synthetic_scene",
+    "render_hoi_scene",
     "generate_synthetic_hoi",
+    "write_synthetic_splits",
     "ensure_synthetic_hoi",
+    "ensure_generated",
     "register_synthetic_hoi",
 ]
 
@@ -184,48 +191,74 @@ def _box(x1, y1, x2, y2):
     ]
 
 
+# Each verb's posture (unit keypoints replacing the standing, idle ones): the verb's visual cue. sit_on's depends on
+# the height of the seat (``_sit_pose``). The compositional world (synthetic_compositional.py) reuses them with
+# other objects.
+_POSES = {
+    "hold": dict(elbow_n=(8, -19), hand_n=(16, -18)),
+    "throw": dict(elbow_n=(6, -31), hand_n=(8, -41), elbow_f=(-5, -14), hand_f=(-9, -7)),
+    "kick": dict(knee_n=(8, 9), foot_n=(17, 14), knee_f=(-2, 10), foot_f=(-3, 20),
+                 elbow_n=(6, -16), hand_n=(12, -12), elbow_f=(-6, -16), hand_f=(-12, -12)),
+    # hip on the saddle; the bike's saddle/pedal/handlebar positions fix the limbs.
+    "ride": dict(knee_n=(9, 5), foot_n=(5, 16), knee_f=(7, 6), foot_f=(4, 16),
+                 elbow_n=(9, -17), hand_n=(16, -8), elbow_f=(8, -16), hand_f=(15, -8)),
+    "push": dict(elbow_n=(8, -18), hand_n=(15, -13), elbow_f=(7, -17), hand_f=(14, -12)),
+    "carry": dict(elbow_n=(7, -14), hand_n=(13, -16), elbow_f=(5, -13), hand_f=(11, -15)),
+}
+
+
+def _sit_pose(h):
+    """sit_on's keypoints on a seat ``h`` units high whose top is 2 units under the hip: thighs horizontal, shins
+    down to the ground."""
+    return dict(knee_n=(11, 0), foot_n=(12, h + 2), knee_f=(9, 1), foot_f=(10, h + 2),
+                elbow_n=(5, -12), hand_n=(10, -2), elbow_f=(3, -12), hand_f=(8, -2))
+
+
+def _draw_style(rng):
+    """A person's facing direction d (+1 / -1), scale s (px per unit), skin and clothes colours, limb thickness."""
+    d = 1 if rng.random() < 0.5 else -1
+    s = float(rng.uniform(0.75, 0.9))
+    skin = _SKIN[rng.integers(len(_SKIN))]
+    clothes = _CLOTHES[rng.integers(len(_CLOTHES))]
+    thick = int(rng.integers(2, 4))
+    return d, s, skin, clothes, thick
+
+
+def _standing_keypoints():
+    return {"neck": (0, -22), "head": (0, -29), **_STAND_LEGS, **_IDLE_ARMS}
+
+
 def _group(verb, rng):
     """One person (interacting with ``verb``'s object, or idle when ``verb`` is None), hip at (0, 0).
 
     Returns:
         (person primitives, object primitives or None, object name or None)
     """
-    d = 1 if rng.random() < 0.5 else -1
-    s = float(rng.uniform(0.75, 0.9))
-    skin = _SKIN[rng.integers(len(_SKIN))]
-    clothes = _CLOTHES[rng.integers(len(_CLOTHES))]
-    thick = int(rng.integers(2, 4))
-    kp = {"neck": (0, -22), "head": (0, -29), **_STAND_LEGS, **_IDLE_ARMS}
+    d, s, skin, clothes, thick = _draw_style(rng)
+    kp = _standing_keypoints()
     obj = None
+    if verb in _POSES:
+        kp.update(_POSES[verb])
     if verb == "hold":
-        kp.update(elbow_n=(8, -19), hand_n=(16, -18))
         r = float(rng.uniform(8, 10))
         hx, hy = d * 16 * s, -18 * s
         obj = [("circle", (hx + d * (r + 1), hy), r, -1, _BALL)]
     elif verb == "throw":
-        kp.update(elbow_n=(6, -31), hand_n=(8, -41), elbow_f=(-5, -14), hand_f=(-9, -7))
         r = float(rng.uniform(8, 10))
         hx, hy = d * 8 * s, -41 * s
         obj = [("circle", (hx + d * 3, hy - r - 3), r, -1, _BALL)]
     elif verb == "kick":
-        kp.update(knee_n=(8, 9), foot_n=(17, 14), knee_f=(-2, 10), foot_f=(-3, 20),
-                  elbow_n=(6, -16), hand_n=(12, -12), elbow_f=(-6, -16), hand_f=(-12, -12))
         r = float(rng.uniform(8, 10))
         fx, ground = d * 17 * s, 20 * s
         obj = [("circle", (fx + d * (r + 1), ground - r), r, -1, _BALL)]
     elif verb == "ride":
-        # hip on the saddle; the bike's saddle/pedal/handlebar positions fix the limbs.
-        kp.update(knee_n=(9, 5), foot_n=(5, 16), knee_f=(7, 6), foot_f=(4, 16),
-                  elbow_n=(9, -17), hand_n=(16, -8), elbow_f=(8, -16), hand_f=(15, -8))
         obj = _bike((0, 2 * s), d, s)
     elif verb == "push":
-        kp.update(elbow_n=(8, -18), hand_n=(15, -13), elbow_f=(7, -17), hand_f=(14, -12))
         # the bike faces the person so its handlebar (16 units ahead of and 10 above the saddle) meets the hands;
         # its saddle sits 22 units above the ground, which is 20 units under the hip.
         saddle = (d * (15 + 16) * s, -2 * s)
         obj = _bike(saddle, -d, s)
     elif verb == "carry":
-        kp.update(elbow_n=(7, -14), hand_n=(13, -16), elbow_f=(5, -13), hand_f=(11, -15))
         w, h = float(rng.uniform(24, 30)) * s, float(rng.uniform(21, 26)) * s
         x_near = d * 9 * s
         x_far = x_near + d * w
@@ -233,8 +266,7 @@ def _group(verb, rng):
     elif verb == "sit_on":
         h = float(rng.uniform(21, 26))  # box height in units; the hip rests 2 units above its top
         w = float(rng.uniform(24, 30)) * s
-        kp.update(knee_n=(11, 0), foot_n=(12, h + 2), knee_f=(9, 1), foot_f=(10, h + 2),
-                  elbow_n=(5, -12), hand_n=(10, -2), elbow_f=(3, -12), hand_f=(8, -2))
+        kp.update(_sit_pose(h))
         cx = -d * 2 * s
         obj = _box(cx - w / 2, 2 * s, cx + w / 2, (h + 2) * s)
     elif verb is not None:
@@ -301,17 +333,50 @@ def render_synthetic_scene(rng, image_size=_IMAGE_SIZE):
     Raises:
         ValueError: image_size < 96.
     """
+    return render_hoi_scene(rng, image_size, _draw_verb, _group_with_ids)
+
+
+def _draw_verb(rng):
+    return SYNTH_HOI_VERBS[rng.integers(len(SYNTH_HOI_VERBS))][0]
+
+
+def _group_with_ids(verb, rng):
+    """``_group`` with the object and verb as 1-based file ids (None for an idle person)."""
+    person, obj, obj_name = _group(verb, rng)
+    if verb is None:
+        return person, obj, None
+    return person, obj, (SYNTH_HOI_OBJECTS.index(obj_name) + 1, [v for v, _ in SYNTH_HOI_VERBS].index(verb) + 1)
+
+
+def render_hoi_scene(rng, image_size, draw_interaction, group):
+    """Render one image of a synthetic world: background, 2-4 people of whom 1-2 interact, groups placed without
+    overlap (a group that finds no room in 30 tries is dropped; fewer than 2 people: the scene is drawn again),
+    objects drawn first and people on top.
+
+    Args:
+        rng (numpy.random.Generator): the only source of randomness.
+        image_size (int): square side, px (>= 96).
+        draw_interaction (callable): ``rng -> spec``, one interacting group's spec (e.g. a verb name).
+        group (callable): ``(spec or None, rng) -> (person primitives, object primitives or None, ids)`` with
+            ``ids`` = (object file id, verb file id), None for an idle person (spec None); hip-relative px.
+
+    Returns:
+        as :func:`render_synthetic_scene`.
+
+    Raises:
+        ValueError: image_size < 96.
+    """
     if image_size < 96:
         raise ValueError(f"synthetic_hoi: image_size must be >= 96 px, got {image_size}")
     image = _background(rng, image_size)
     num_people = int(rng.integers(2, 5))
     num_interacting = int(rng.integers(1, 3))
-    verbs = [SYNTH_HOI_VERBS[rng.integers(len(SYNTH_HOI_VERBS))][0] for _ in range(num_interacting)]
-    verbs += [None] * (num_people - num_interacting)
-    placed = []  # (extent in image px, person prims, obj prims, obj name, verb, offset)
-    for verb in verbs:
+    specs = [draw_interaction(rng) for _ in range(num_interacting)]
+    specs += [None] * (num_people - num_interacting)
+    placed = []  # (extent in image px, person prims, obj prims, ids, offset)
+    for spec in specs:
         for _attempt in range(30):
-            person, obj, obj_name = _group(verb, rng)
+            person, obj, ids = group(spec, rng)
             x1, y1, x2, y2 = _extent(person + (obj or []))
             if x2 - x1 > image_size - 2 or y2 - y1 > image_size - 2:
                 continue
@@ -320,23 +385,22 @@ def render_synthetic_scene(rng, image_size=_IMAGE_SIZE):
             ext = (x1 + ox, y1 + oy, x2 + ox, y2 + oy)
             if all(ext[0] > e[2] + 2 or ext[2] < e[0] - 2 or ext[1] > e[3] + 2 or ext[3] < e[1] - 2
                    for e, *_ in placed):
-                placed.append((ext, person, obj, obj_name, verb, (ox, oy)))
+                placed.append((ext, person, obj, ids, (ox, oy)))
                 break
         # a group that finds no room is dropped (the scene then has fewer people)
     if len(placed) < 2:
         # fewer than 2 people would break the "several people per image" rule: draw a fresh scene instead
-        return render_synthetic_scene(rng, image_size)
+        return render_hoi_scene(rng, image_size, draw_interaction, group)
     annotations, hoi_annotation = [], []
-    for _, person, obj, obj_name, verb, off in placed:
+    for _, person, obj, ids, off in placed:
         if obj is not None:
             _draw(image, obj, off)
-    for _, person, obj, obj_name, verb, off in placed:
+    for _, person, obj, ids, off in placed:
         _draw(image, person, off)  # people on top: hands over the box/handlebar
         annotations.append({"bbox": _mask_box(person, off, image_size), "category_id": 1})
         if obj is not None:
-            annotations.append({"bbox": _mask_box(obj, off, image_size),
-                                "category_id": SYNTH_HOI_OBJECTS.index(obj_name) + 1})
-            verb_id = [v for v, _ in SYNTH_HOI_VERBS].index(verb) + 1
+            object_id, verb_id = ids
+            annotations.append({"bbox": _mask_box(obj, off, image_size), "category_id": object_id})
             hoi_annotation.append({"subject_id": len(annotations) - 2, "object_id": len(annotations) - 1,
                                    "category_id": verb_id})
     return image, annotations, hoi_annotation
@@ -358,14 +422,35 @@ def generate_synthetic_hoi(out_dir, num_train=800, num_test=100, image_size=_IMA
     Returns:
         pathlib.Path: ``out_dir``.
     """
+    return write_synthetic_splits(out_dir, {"train": (num_train, render_synthetic_scene),
+                                            "test": (num_test, render_synthetic_scene)}, image_size, seed)
+
+
+def write_synthetic_splits(out_dir, splits, image_size, seed):
+    """Write the splits of a synthetic world into ``out_dir`` (layout of :func:`generate_synthetic_hoi`).
+
+    Args:
+        out_dir (str or Path): created if missing.
+        splits (dict): "train" / "test" -> (image count, ``render(rng, image_size)`` returning what
+            :func:`render_synthetic_scene` returns); split ``train`` draws from seed ``seed``, ``test`` from
+            ``seed + 1``.
+        image_size (int): square image side, px.
+        seed (int): base seed.
+
+    Returns:
+        pathlib.Path: ``out_dir``.
+
+    Raises:
+        RuntimeError: a PNG could not be encoded.
+    """
     out_dir = Path(out_dir)
-    for split, count in (("train", num_train), ("test", num_test)):
+    for split, (count, render) in splits.items():
         rng = np.random.default_rng(seed + _SPLITS[split][1])
         img_dir = out_dir / "images" / split
         img_dir.mkdir(parents=True, exist_ok=True)
         records = []
         for i in range(count):
-            image, anns, hois = render_synthetic_scene(rng, image_size)
+            image, anns, hois = render(rng, image_size)
             name = f"{i:06d}.png"
             ok, buf = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 3])
             if not ok:
@@ -392,14 +477,30 @@ def ensure_synthetic_hoi(root=None, num_train=800, num_test=100, image_size=_IMA
     name = SYNTH_HOI_VERSION
     if (num_train, num_test, image_size, seed) != (800, 100, _IMAGE_SIZE, 0):
         name += f"_n{num_train}-{num_test}_s{image_size}_seed{seed}"
-    final = root / name
+    # generate_synthetic_hoi is looked up when called (tests replace it)
+    return ensure_generated(root / name, lambda tmp: generate_synthetic_hoi(tmp, num_train, num_test, image_size,
+                                                                            seed))
+
+
+def ensure_generated(final, generate):
+    """``final`` once it holds a complete dataset: ``generate(tmp)`` writes into a temporary sibling folder that is
+    then renamed into place, so readers only ever see complete datasets; a concurrent run that loses the rename
+    race discards its copy, and an interrupted one leaves nothing behind.
+
+    Args:
+        final (Path): the dataset folder (complete when it has ``test.json``).
+        generate (callable): ``Path -> None``, writes the dataset into the folder it is given.
+
+    Returns:
+        pathlib.Path: ``final``.
+    """
     if (final / "test.json").is_file():
         return final
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=root))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
         logger.info("Generating the synthetic HOI dataset into %s", final)
-        generate_synthetic_hoi(tmp, num_train, num_test, image_size, seed)
+        generate(tmp)
         try:
             os.rename(tmp, final)
         except OSError:
