@@ -230,14 +230,6 @@ def ensure_synthetic_compositional_hoi(root=None, num_train=_COUNTS["train"], nu
         tmp, num_train, num_test, image_size, seed))
 
 
-def _load_split(root, split, name, policy=None, log=True):
-    from ggnet_d2.data import load_hoi_json  # late import: ggnet_d2.data imports this module
-
-    path = ensure_synthetic_compositional_hoi(root)
-    return load_hoi_json(str(path / f"{split}.json"), str(path / "images" / split), dataset_name=name,
-                         metadata=synthetic_compositional_metadata(), policy=policy, log=log)
-
-
 def register_synthetic_compositional_hoi(root=None):
     """Register ``synth_hoi_compositional_train`` and ``_test`` (as ``synthetic_hoi.register_synthetic_hoi``: static
     metadata at once, images generated when a loader first runs; names already registered are left alone).
@@ -246,11 +238,5 @@ def register_synthetic_compositional_hoi(root=None):
         root (str or Path or None): cache folder, default ``synthetic_hoi.default_cache_dir()`` (resolved now).
     """
     root = Path(root) if root is not None else sh.default_cache_dir()
-    folder = root / SYNTH_COMPOSITIONAL_VERSION
-    for split in _COUNTS:
-        name = f"synth_hoi_compositional_{split}"
-        if name in DatasetCatalog.list():
-            continue
-        DatasetCatalog.register(name, PolicyLoader(functools.partial(_load_split, root, split, name)))
-        MetadataCatalog.get(name).set(json_file=str(folder / f"{split}.json"),
-                                      image_root=str(folder / "images" / split), **synthetic_compositional_metadata())
+    sh.register_synthetic_world("synth_hoi_compositional", root / SYNTH_COMPOSITIONAL_VERSION, _COUNTS,
+                                ensure_synthetic_compositional_hoi, synthetic_compositional_metadata, root)

@@ -512,12 +512,31 @@ def ensure_generated(final, generate):
     return final
 
 
-def _load_split(root, split, name, policy=None, log=True):
+def _load_split(ensure, metadata, root, split, name, policy=None, log=True):
     from ggnet_d2.data import load_hoi_json  # late import: ggnet_d2.data imports this module
 
-    path = ensure_synthetic_hoi(root)
+    path = ensure(root)
     return load_hoi_json(str(path / f"{split}.json"), str(path / "images" / split), dataset_name=name,
-                         metadata=synthetic_hoi_metadata(), policy=policy, log=log)
+                         metadata=metadata(), policy=policy, log=log)
+
+
+def register_synthetic_world(prefix, folder, splits, ensure, metadata, root):
+    """Register ``<prefix>_<split>`` for each split of a generated world (shared by the synthetic worlds).
+
+    Args:
+        prefix (str): dataset name prefix; folder (Path): the world's cache folder (``root / version``);
+        splits: split names; ensure (callable root -> Path): generates the world on first use and returns its folder;
+        metadata (callable -> dict): the world's static metadata; root: passed to ``ensure`` when a loader runs.
+    """
+    for split in splits:
+        name = f"{prefix}_{split}"
+        if name in DatasetCatalog.list():
+            continue
+        # a PolicyLoader, like every HOI dataset: the config's bad-record policy applies, and the verb histogram
+        # is logged on the first load only (the test loader and the evaluator both load the test split)
+        DatasetCatalog.register(name, PolicyLoader(functools.partial(_load_split, ensure, metadata, root, split, name)))
+        MetadataCatalog.get(name).set(json_file=str(folder / f"{split}.json"),
+                                      image_root=str(folder / "images" / split), **metadata())
 
 
 def register_synthetic_hoi(root=None):
@@ -532,14 +551,5 @@ def register_synthetic_hoi(root=None):
         root (str or Path or None): cache folder, default ``default_cache_dir()`` (resolved now).
     """
     root = Path(root) if root is not None else default_cache_dir()
-    folder = root / SYNTH_HOI_VERSION
-    for split in _SPLITS:
-        name = f"synth_hoi_{split}"
-        if name in DatasetCatalog.list():
-            continue
-
-        # a PolicyLoader, like every HOI dataset: the config's bad-record policy applies, and the verb histogram
-        # is logged on the first load only (the test loader and the evaluator both load the test split)
-        DatasetCatalog.register(name, PolicyLoader(functools.partial(_load_split, root, split, name)))
-        MetadataCatalog.get(name).set(json_file=str(folder / f"{split}.json"),
-                                      image_root=str(folder / "images" / split), **synthetic_hoi_metadata())
+    register_synthetic_world("synth_hoi", root / SYNTH_HOI_VERSION, _SPLITS, ensure_synthetic_hoi,
+                             synthetic_hoi_metadata, root)
