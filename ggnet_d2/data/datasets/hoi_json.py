@@ -13,6 +13,7 @@ from detectron2.structures import BoxMode
 
 from ...formats.ids import int_map, parse_dataset_id
 from ...formats.json_file import FormatError, load_json
+from ..zero_shot import annotated_verb_objects
 from ...formats.records import RecordProblem, fit_box, parse_ppdm_record, parse_size
 from .bad_records import BadRecordError, BadRecordPolicy, SkipLog
 from .lazy_metadata import set_missing_metadata
@@ -114,9 +115,7 @@ def derive_hoi_metadata(records, num_classes, num_verbs, valid_verb_object=None,
         for h in r["hoi_annotations"]:
             pairs[(h["verb_id"], r["annotations"][h["object_id"]]["category_id"])] += 1
     if valid_verb_object is None:
-        valid_verb_object = np.zeros((num_verbs, num_classes), dtype=bool)
-        for v, o in pairs:
-            valid_verb_object[v, o] = True
+        valid_verb_object = annotated_verb_objects(records, num_verbs, num_classes)
     valid_verb_object = np.asarray(valid_verb_object, dtype=bool)
     if hoi_classes is None:
         hoi_classes = sorted(((int(v), int(o)) for v, o in np.argwhere(valid_verb_object)), key=lambda p: (p[1], p[0]))
