@@ -101,3 +101,30 @@ def test_quickstart_pins_the_isa_before_torch_loads(tmp_path):
         assert line[4] in ("DEFAULT", "AVX2")  # never AVX512, whatever this CPU has
     else:
         assert line[1:4] == ["None", "None", "None"]
+
+
+# Two processors' blocks as Linux writes them (fields trimmed); the second processor's flags must not be read.
+ZEN5_CPUINFO = """processor\t: 0
+vendor_id\t: AuthenticAMD
+cpu family\t: 26
+model\t\t: 2
+model name\t: AMD EPYC
+flags\t\t: fpu sse2 avx avx2 fma avx512f avx512bw avx512vl
+
+processor\t: 1
+vendor_id\t: AuthenticAMD
+cpu family\t: 25
+model\t\t: 1
+model name\t: other
+flags\t\t: fpu sse2
+"""
+
+
+def test_cpu_description_names_family_model_and_widest_isa():
+    from ggnet_d2.utils.cpu_numerics import describe_cpu
+
+    assert describe_cpu(ZEN5_CPUINFO) == "AMD EPYC (family 26 model 2, AVX-512)"
+    zen3 = ZEN5_CPUINFO.split("\n\n")[0].replace("26", "25").replace("model\t\t: 2", "model\t\t: 1")
+    assert describe_cpu(zen3.replace(" avx512f avx512bw avx512vl", "")) == "AMD EPYC (family 25 model 1, AVX2)"
+    assert describe_cpu("model name\t: Some CPU\nflags\t: sse2\n") == "Some CPU (no AVX2)"
+    assert describe_cpu("Processor\t: AArch64\n") is None

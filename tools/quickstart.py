@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from ggnet_d2.utils.cpu_numerics import pin_cpu_isa_avx2
+from ggnet_d2.utils.cpu_numerics import describe_cpu, pin_cpu_isa_avx2
 
 # Before torch loads (detectron2 imports it): the same float kernels on every x86 CPU (ggnet_d2/utils/cpu_numerics.py);
 # GGNET_D2_NATIVE_ISA=1 keeps each library's own choice.
@@ -86,11 +86,12 @@ def main():
 
 
 def machine_description():
-    """'<CPU model>, <n> torch threads, <m> cores available, load <1-min load average>' (Linux: /proc/cpuinfo)."""
+    """'<CPU model (family, model, ISA)>, <n> torch threads, <m> cores available, load <1-min load average>, kernels
+    <ATen's instruction set>' (Linux: /proc/cpuinfo, read by ``describe_cpu``)."""
     model = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
-            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+            model = describe_cpu(f.read()) or model
     except OSError:
         pass
     import torch

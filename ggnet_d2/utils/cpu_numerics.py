@@ -47,3 +47,37 @@ def pin_cpu_isa_avx2(environ=None, machine=None):
             environ[key] = value
             changed[key] = value
     return changed
+
+
+def describe_cpu(cpuinfo_text):
+    """'<model name> (family <f> model <m>, <widest vector ISA>)' from the text of Linux's ``/proc/cpuinfo``.
+
+    The model name alone does not tell CPU generations apart (a cloud Zen 3 and a Zen 5 both read "AMD EPYC"), and
+    a seeded quickstart's mAP differs between them even with the kernels capped at AVX2 (README, "Set-up"), so the
+    quickstart's summary names the family and model numbers and whether the CPU has AVX-512.
+
+    Args:
+        cpuinfo_text (str): the file's text; only the first processor's block is read.
+
+    Returns:
+        str, or None when the text has no ``model name`` line (not Linux on x86, or an unreadable file).
+    """
+    fields, flags = {}, set()
+    for line in cpuinfo_text.splitlines():
+        if not line.strip():
+            if fields:
+                break  # end of the first processor's block
+            continue
+        key, _, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if key == "flags":
+            flags = set(value.split())
+        else:
+            fields.setdefault(key, value)
+    if "model name" not in fields:
+        return None
+    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    detail = []
+    if "cpu family" in fields and "model" in fields:
+        detail.append(f"family {fields['cpu family']} model {fields['model']}")
+    return f"{fields['model name']} ({', '.join(detail + [isa])})"
