@@ -15,8 +15,8 @@ import time
 
 from ggnet_d2.utils.cpu_numerics import describe_cpu, pin_cpu_isa_avx2
 
-# Before torch loads (detectron2 imports it): the same float kernels on every x86 CPU (ggnet_d2/utils/cpu_numerics.py);
-# GGNET_D2_NATIVE_ISA=1 keeps each library's own choice.
+# Before torch loads (detectron2 imports it): AVX2 kernels on every x86 CPU, whatever wider set it has
+# (ggnet_d2/utils/cpu_numerics.py); GGNET_D2_NATIVE_ISA=1 keeps each library's own choice.
 if __name__ == "__main__" and not os.environ.get("GGNET_D2_NATIVE_ISA"):
     pin_cpu_isa_avx2()
 

@@ -1,12 +1,13 @@
-"""Pinning the CPU's vector instruction set for reproducible float results across x86 machines.
+"""Capping the CPU's vector instruction set: one source of float differences between x86 machines removed.
 
 A seeded CPU training run repeats bit for bit on one machine, but not across CPU generations: PyTorch's own kernels
 (ATen), oneDNN (convolutions) and MKL (GEMM) each pick their widest kernels at run time (AVX-512 where present, AVX2
-elsewhere), and those round differently. The quickstart's seeded mAP measured on one 2-core AMD EPYC (89.94) was not
-reproduced on another (85.67; README, "Set-up"). Each library has a documented switch that caps the instruction set;
-capping all three at AVX2, which every x86-64 server CPU of the last decade has, removes that source of difference
-(it does not remove others: library versions, the thread count). Torch-free: the switches are read when torch loads
-its kernels, so this must run before ``import torch``.
+elsewhere), and those round differently. Each library has a documented switch that caps the instruction set; capping
+all three at AVX2, which every x86-64 server CPU of the last decade has, removes that one source of difference. It
+does not make two CPU generations agree: with the cap, the quickstart's SEED 0 gave 85.67 on a 2-core Zen 3 and
+83.22 on a 2-core Zen 5 (README, "Set-up"; other sources remain, such as kernels whose blocking follows the cache
+sizes, library versions and the thread count). Torch-free: the switches are read when torch loads its kernels, so
+this must run before ``import torch``.
 """
 import os
 import platform
