@@ -1,12 +1,8 @@
 """Issue 25 item 2: the quickstart's closing summary names mAP, times, CPU and threads, and warns on a slow machine."""
 import importlib.util
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 import torch
 from detectron2.utils.events import EventStorage
 
@@ -60,49 +56,6 @@ def test_seconds_per_iteration_is_the_mean_step_time_detectron2_recorded():
     assert q._seconds_per_iter(trainer) == 2.5
 
 
-def test_cpu_isa_pinning_sets_the_three_switches_on_x86_only_and_keeps_user_values():
-    from ggnet_d2.utils.cpu_numerics import pin_cpu_isa_avx2
-
-    env = {"MKL_CBWR": "COMPATIBLE"}
-    changed = pin_cpu_isa_avx2(env, machine="x86_64")
-    assert changed == {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
-    assert env == {"MKL_CBWR": "COMPATIBLE", "ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
-    arm = {}
-    assert pin_cpu_isa_avx2(arm, machine="aarch64") == {} and arm == {}
-
-
-def test_cpu_isa_pinning_refuses_once_torch_is_loaded():
-    from ggnet_d2.utils.cpu_numerics import pin_cpu_isa_avx2
-
-    with pytest.raises(RuntimeError, match="before torch is imported"):
-        pin_cpu_isa_avx2(machine="x86_64")
-
-
-def test_quickstart_pins_the_isa_before_torch_loads(tmp_path):
-    """The script's own prologue, run as a program: the switches are in the environment torch starts with, and the
-    torch it imports reports at most AVX2 kernels."""
-    code = ("import runpy, sys, os, platform\n"
-            "sys.argv = ['quickstart.py', '--help']\n"
-            "try:\n"
-            f"    runpy.run_path({str(REPO / 'tools' / 'quickstart.py')!r}, run_name='__main__')\n"
-            "except SystemExit:\n"
-            "    pass\n"
-            "import torch\n"
-            "print('ISA', os.environ.get('ATEN_CPU_CAPABILITY'), os.environ.get('ONEDNN_MAX_CPU_ISA'),"
-            " os.environ.get('MKL_CBWR'), torch.backends.cpu.get_cpu_capability(), platform.machine())\n")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_CBWR", "GGNET_D2_NATIVE_ISA")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=str(tmp_path),
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    line = [x for x in out.stdout.splitlines() if x.startswith("ISA ")][-1].split()
-    if line[-1].lower() in ("x86_64", "amd64"):
-        assert line[1:4] == ["avx2", "AVX2", "AVX2"]
-        assert line[4] in ("DEFAULT", "AVX2")  # never AVX512, whatever this CPU has
-    else:
-        assert line[1:4] == ["None", "None", "None"]
-
-
 # Two processors' blocks as Linux writes them (fields trimmed); the second processor's flags must not be read.
 ZEN5_CPUINFO = """processor\t: 0
 vendor_id\t: AuthenticAMD
@@ -121,7 +74,7 @@ flags\t\t: fpu sse2
 
 
 def test_cpu_description_names_family_model_and_widest_isa():
-    from ggnet_d2.utils.cpu_numerics import describe_cpu
+    from ggnet_d2.utils.cpu_info import describe_cpu
 
     assert describe_cpu(ZEN5_CPUINFO) == "AMD EPYC (family 26 model 2, AVX-512)"
     zen3 = ZEN5_CPUINFO.split("\n\n")[0].replace("26", "25").replace("model\t\t: 2", "model\t\t: 1")

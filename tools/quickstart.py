@@ -13,21 +13,16 @@ import subprocess
 import sys
 import time
 
-from ggnet_d2.utils.cpu_numerics import describe_cpu, pin_cpu_isa_avx2
+from detectron2.utils.logger import setup_logger
 
-# Before torch loads (detectron2 imports it): AVX2 kernels on every x86 CPU, whatever wider set it has
-# (ggnet_d2/utils/cpu_numerics.py); GGNET_D2_NATIVE_ISA=1 keeps each library's own choice.
-if __name__ == "__main__" and not os.environ.get("GGNET_D2_NATIVE_ISA"):
-    pin_cpu_isa_avx2()
-
-from detectron2.utils.logger import setup_logger  # noqa: E402
-
-from ggnet_d2.engine import GGNetTrainer, setup_cfg  # noqa: E402
+from ggnet_d2.engine import GGNetTrainer, setup_cfg
+from ggnet_d2.utils.cpu_info import describe_cpu
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO, "configs", "quickstart", "GGNet_R18_synth.yaml")
 # The README's quickstart time per training iteration (section "Set-up: two commands"; keep the two in step): 800
-# iterations of batch 16 in 8.2 minutes of training and evaluation on the project's idle 2-core AMD EPYC, 2 threads.
+# iterations of batch 16 in 8.2 minutes of training and evaluation on an idle 2-core AMD EPYC Zen 5 (the README's first
+# row, the slower of its two measurements there), 2 threads.
 README_SECONDS_PER_ITER = 0.61
 # The torch thread count of the README's figures: reductions split by thread, so another count gives another mAP.
 README_THREADS = 2
@@ -98,7 +93,7 @@ def machine_description():
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = f", load {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
-    # the kernels' instruction set: capped at AVX2 by the quickstart on x86 unless GGNET_D2_NATIVE_ISA is set
+    # the instruction set of ATen's kernels (AVX512, AVX2, ...): a seeded figure depends on it (README)
     isa = torch.backends.cpu.get_cpu_capability()
     return f"{model}, {torch.get_num_threads()} torch threads, {cores} cores available{load}, kernels {isa}"
 
@@ -115,8 +110,9 @@ def summary(map_default_full, train_seconds, total_seconds, seconds_per_iter, se
     lines.append(f"[quickstart] CPU: {machine_description()}")
     if seconds_per_iter is not None and seconds_per_iter > SLOW_FACTOR * README_SECONDS_PER_ITER:
         lines.append(f"[quickstart] WARNING: {seconds_per_iter / README_SECONDS_PER_ITER:.1f}x the README's time per "
-                     "iteration: this machine is slower or busier than the one measured (an idle 2-core AMD EPYC); "
-                     "the mAP does not depend on speed, but it does on the torch thread count (README).")
+                     "iteration: this machine is slower or busier than the one measured (an idle 2-core AMD EPYC "
+                     "Zen 5); the mAP does not depend on speed, but it does on the CPU generation and the torch "
+                     "thread count (README).")
     return "\n".join(lines)
 
 
