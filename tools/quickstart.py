@@ -22,7 +22,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG = os.path.join(REPO, "configs", "quickstart", "GGNet_R18_synth.yaml")
 # The README's quickstart time per training iteration (section "Set-up: two commands"; keep the two in step): 800
 # iterations of batch 16 in 8.2 minutes of training and evaluation on an idle 2-core AMD EPYC Zen 5 (the README's first
-# row, the slower of its two measurements there), 2 threads.
+# row, which gives 0.54-0.70 s over its five runs), 2 threads.
 README_SECONDS_PER_ITER = 0.61
 # The torch thread count of the README's figures: reductions split by thread, so another count gives another mAP.
 README_THREADS = 2

@@ -20,7 +20,7 @@ def describe_cpu(cpuinfo_text):
         cpuinfo_text (str): the file's text; only the first processor's block is read.
 
     Returns:
-        str, or None when the text has no ``model name`` line (not Linux on x86, or an unreadable file).
+        str, or None when the text has no ``model name`` line (as on many ARM machines).
     """
     fields, flags = {}, set()
     for line in cpuinfo_text.splitlines():
